@@ -1,0 +1,79 @@
+"""Command line: ``python -m cgan train`` and ``python -m cgan figures``."""
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+import time
+from pathlib import Path
+
+from .settings import Settings
+
+
+def _setting(text: str) -> tuple[str, object]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"--set takes NAME=VALUE, got {text!r}")
+    name, value = text.split("=", 1)
+    try:
+        parsed = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        parsed = value
+    return name.strip(), parsed
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--iterations", type=int, help="outer iterations (article: 5000)")
+    p.add_argument("--batch-size", type=int, help="images per step (article: 256)")
+    p.add_argument("--seed", type=int, help="seed for a repeatable run (default: a fresh random run)")
+    p.add_argument("--set", type=_setting, action="append", default=[], metavar="NAME=VALUE",
+                   help="any other setting of cgan.Settings, e.g. --set lr_dis=5e-5")
+    p.add_argument("--overwrite", action="store_true", help="delete the run folder's checkpoints and start over")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _settings(args: argparse.Namespace, **fixed) -> Settings:
+    changes = dict(args.set)
+    for name in ("iterations", "batch_size", "seed"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    changes.update(fixed)
+    return Settings().replace(**changes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cgan", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train one model (resuming its run folder) and write its figures")
+    p.add_argument("--run-dir", default="runs/cgan", help="checkpoints and snapshots (default runs/cgan)")
+    p.add_argument("--figs-dir", default=None, help="write the figures here too")
+    p.add_argument("--unconditional", action="store_true", help="the plain GAN (no labels)")
+    _add_run_options(p)
+
+    p = sub.add_parser("figures", help="regenerate every article figure: the CGAN's and the plain GAN's")
+    p.add_argument("--figs-dir", default="figs", help="where the figures go (default figs)")
+    p.add_argument("--runs-dir", default="runs", help="run folders runs/cgan and runs/gan (default runs)")
+    _add_run_options(p)
+
+    args = parser.parse_args(argv)
+    from .train import train  # imports TensorFlow: after the arguments are known to be good
+
+    try:
+        if args.command == "train":
+            settings = _settings(args, conditional=not args.unconditional)
+            jobs = [(settings, Path(args.run_dir), args.figs_dir)]
+        else:
+            jobs = [(_settings(args, conditional=c), Path(args.runs_dir) / name, args.figs_dir)
+                    for c, name in ((True, "cgan"), (False, "gan"))]
+        for settings, run_dir, figs_dir in jobs:
+            start = time.perf_counter()
+            train(settings, run_dir, figs_dir=figs_dir, overwrite=args.overwrite, progress=not args.no_progress)
+            print(f"{'CGAN' if settings.conditional else 'GAN'}: {settings.iterations} iterations in {run_dir}"
+                  f"{f', figures in {figs_dir}' if figs_dir else ''} ({time.perf_counter() - start:.0f} s)")
+    except (ValueError, FileNotFoundError) as exc:
+        parser.error(str(exc))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

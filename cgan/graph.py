@@ -1,0 +1,238 @@
+"""The article's TF1 graph: a session registered with Keras, placeholders as Keras
+inputs, the models called on them, the losses, and one RMSProp optimizer per
+network on the variables of its scope.
+
+Importing this module switches TensorFlow to graph mode
+(``tf.compat.v1.disable_eager_execution()``), as the article's code needs.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import tensorflow as tf
+
+tf.compat.v1.disable_eager_execution()
+
+import tf_keras  # noqa: E402
+from tf_keras.api._v1.keras import backend as K  # noqa: E402  (Keras 2's v1 backend: set_session, learning_phase)
+
+from .networks import DISCRIMINATOR_SCOPE, GENERATOR_SCOPE, build_discriminator, build_generator  # noqa: E402
+from .settings import Settings  # noqa: E402
+
+EPS = 1e-10  # keeps log() finite, as in the article
+
+
+def make_session(settings: Settings = Settings()) -> tf.compat.v1.Session:
+    """A new graph and a session on it, registered with Keras (the article's
+    ``sess = tf.Session(); K.set_session(sess)``), so Keras creates its variables there.
+
+    Call the rest of the graph building inside ``with sess.graph.as_default():``.
+    """
+    graph = tf.Graph()
+    config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=settings.threads,
+                                      inter_op_parallelism_threads=settings.threads)
+    with graph.as_default():
+        if settings.seed is not None:
+            tf.compat.v1.set_random_seed(settings.seed)
+        sess = tf.compat.v1.Session(graph=graph, config=config)
+        K.set_session(sess)
+    return sess
+
+
+class Inputs(NamedTuple):
+    x_: tf.Tensor   # placeholder (None, 28, 28, 1): images in [0, 1]
+    y_: tf.Tensor   # placeholder (None, num_classes): one-hot labels
+    z_: tf.Tensor   # placeholder (None, latent_dim): z ~ N(0, I)
+    img: Any        # the same placeholders wrapped as Keras inputs
+    lbl: Any
+    z: Any
+
+
+def make_inputs(settings: Settings = Settings()) -> Inputs:
+    """Placeholders for images, labels and z, each wrapped in ``Input(tensor=...)``."""
+    x_ = tf.compat.v1.placeholder(tf.float32, shape=(None, 28, 28, 1), name="image")
+    y_ = tf.compat.v1.placeholder(tf.float32, shape=(None, settings.num_classes), name="labels")
+    z_ = tf.compat.v1.placeholder(tf.float32, shape=(None, settings.latent_dim), name="z")
+    img = tf_keras.layers.Input(tensor=x_)
+    lbl = tf_keras.layers.Input(tensor=y_)
+    z = tf_keras.layers.Input(tensor=z_)
+    return Inputs(x_, y_, z_, img, lbl, z)
+
+
+class Losses(NamedTuple):
+    log_dis_img: tf.Tensor    # mean -log D(x): D's error on real images
+    log_dis_gen_z: tf.Tensor  # mean -log(1 - D(G(z))): D's error on generated images
+    L_gen: tf.Tensor          # generator loss = -log_dis_gen_z
+    L_dis: tf.Tensor          # discriminator loss = (log_dis_gen_z + log_dis_img) / 2
+
+
+def build_losses(discr_img, discr_gen_z) -> Losses:
+    """The article's losses from D's outputs on real and on generated images."""
+    log_dis_img = tf.reduce_mean(-tf.math.log(discr_img + EPS))
+    log_dis_gen_z = tf.reduce_mean(-tf.math.log(1. - discr_gen_z + EPS))
+    L_gen = -log_dis_gen_z
+    L_dis = 0.5 * (log_dis_gen_z + log_dis_img)
+    return Losses(log_dis_img, log_dis_gen_z, L_gen, L_dis)
+
+
+def scope_variables(scope: str) -> list:
+    """The trainable variables created under ``scope``, as the article takes them."""
+    return tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES, scope)
+
+
+def build_train_ops(losses: Losses, settings: Settings = Settings()):
+    """One RMSProp optimizer per network, each minimising its loss over its own
+    scope's variables only. Returns ``(step_gen, step_dis)``."""
+    optimizer_gen = tf.compat.v1.train.RMSPropOptimizer(settings.lr_gen)
+    optimizer_dis = tf.compat.v1.train.RMSPropOptimizer(settings.lr_dis)
+    generator_vars = scope_variables(GENERATOR_SCOPE)
+    discrim_vars = scope_variables(DISCRIMINATOR_SCOPE)
+    step_gen = optimizer_gen.minimize(losses.L_gen, var_list=generator_vars)
+    step_dis = optimizer_dis.minimize(losses.L_dis, var_list=discrim_vars)
+    return step_gen, step_dis
+
+
+def as_one_hot(labels: Any, n: int, num_classes: int) -> np.ndarray:
+    """Labels for ``n`` samples as float32 one-hot rows (n, num_classes).
+
+    Accepts one integer label for all samples, ``n`` integer labels, or ``n``
+    one-hot rows. Anything else is a ``ValueError`` saying what is accepted.
+    """
+    arr = np.asarray(labels)
+    accepted = (f"an integer in 0..{num_classes - 1}, {n} such integers, "
+                f"or a one-hot float array of shape ({n}, {num_classes})")
+    if arr.dtype.kind in "iu" and arr.ndim <= 1:
+        flat = np.broadcast_to(arr, (n,)) if arr.ndim == 0 else arr
+        if flat.shape != (n,) or flat.size and (flat.min() < 0 or flat.max() >= num_classes):
+            raise ValueError(f"labels={labels!r} is invalid; accepted: {accepted}")
+        return np.eye(num_classes, dtype="float32")[flat]
+    if arr.dtype.kind == "f" and arr.shape == (n, num_classes):
+        if not np.all(np.isfinite(arr)) or not np.all((arr == 0) | (arr == 1)) or not np.all(arr.sum(1) == 1):
+            raise ValueError(f"labels given as an array of shape {arr.shape} must be one-hot (0s and one 1 a row)")
+        return arr.astype("float32")
+    raise ValueError(f"labels of dtype {arr.dtype} and shape {arr.shape} are invalid; accepted: {accepted}")
+
+
+class GANGraph:
+    """The whole article graph in one object: session, inputs, models, losses,
+    train ops, and the step functions the training loop calls.
+
+    ``step_d`` / ``step_g`` run one discriminator / generator update with the
+    Keras learning phase fed 1 (dropout on) and return ``L_dis`` as computed in
+    that run; ``generate`` runs G with the learning phase fed 0 (dropout off).
+    """
+
+    def __init__(self, settings: Settings = Settings()):
+        self.settings = settings
+        self.sess = make_session(settings)
+        self.graph = self.sess.graph
+        with self.graph.as_default():
+            self.inputs = x_, y_, z_, img, lbl, z = make_inputs(settings)
+            cond = settings.conditional
+            self.generator = build_generator(z, lbl if cond else None, settings)
+            self.discrim = build_discriminator(img, lbl if cond else None, settings)
+
+            self.generated_z = self.generator([z, lbl] if cond else [z])
+            self.discr_img = self.discrim([img, lbl] if cond else [img])
+            self.discr_gen_z = self.discrim([self.generated_z, lbl] if cond else [self.generated_z])
+
+            self.losses = build_losses(self.discr_img, self.discr_gen_z)
+            self.step_gen, self.step_dis = build_train_ops(self.losses, settings)
+            self.learning_phase = K.learning_phase()
+            self.saver = tf.compat.v1.train.Saver(max_to_keep=None)
+            self.sess.run(tf.compat.v1.global_variables_initializer())
+        self.graph.finalize()  # nothing may add ops after this: no leaks in the hot loop
+
+    # -- the step functions -------------------------------------------------------
+    def _feed(self, image, label, zp, phase: int) -> dict:
+        feed = {self.inputs.x_: image, self.inputs.z_: zp, self.learning_phase: phase}
+        if self.settings.conditional:
+            feed[self.inputs.y_] = label
+        return feed
+
+    def step_d(self, image: np.ndarray, label: np.ndarray, zp: np.ndarray) -> float:
+        """One discriminator step; returns L_dis."""
+        l_dis, _ = self.sess.run([self.losses.L_dis, self.step_dis], self._feed(image, label, zp, 1))
+        return float(l_dis)
+
+    def step_g(self, image: np.ndarray, label: np.ndarray, zp: np.ndarray) -> float:
+        """One generator step; returns L_dis."""
+        l_dis, _ = self.sess.run([self.losses.L_dis, self.step_gen], self._feed(image, label, zp, 1))
+        return float(l_dis)
+
+    # -- drawing --------------------------------------------------------------------
+    def check_z(self, z: Any) -> np.ndarray:
+        arr = np.asarray(z, dtype="float64") if not isinstance(z, np.ndarray) else z
+        if arr.ndim != 2 or arr.shape[1] != self.settings.latent_dim:
+            raise ValueError(f"z must have shape (N, {self.settings.latent_dim}) (latent_dim="
+                             f"{self.settings.latent_dim}), got shape {arr.shape}")
+        if arr.dtype.kind not in "fiu" or not np.all(np.isfinite(arr)):
+            raise ValueError("z must hold finite numbers")
+        return arr.astype("float32")
+
+    def generate(self, z: Any, labels: Any = None, batch_size: int = 4096) -> np.ndarray:
+        """Images G(z, labels), float32 (N, 28, 28, 1) in [0, 1], dropout off.
+
+        ``z``: (N, latent_dim). ``labels`` (CGAN only): one integer, N integers in
+        0..num_classes-1, or N one-hot rows.
+        """
+        z = self.check_z(z)
+        if self.settings.conditional:
+            if labels is None:
+                raise ValueError("labels are required by the conditional generator")
+            onehot = as_one_hot(labels, len(z), self.settings.num_classes)
+        elif labels is not None:
+            raise ValueError("the unconditional generator takes no labels; pass labels=None")
+        out = []
+        for start in range(0, len(z), batch_size):
+            feed = {self.inputs.z_: z[start:start + batch_size], self.learning_phase: 0}
+            if self.settings.conditional:
+                feed[self.inputs.y_] = onehot[start:start + batch_size]
+            out.append(self.sess.run(self.generated_z, feed))
+        return np.concatenate(out) if out else np.zeros((0, 28, 28, 1), "float32")
+
+    # -- variables, saving and loading ---------------------------------------------------
+    def variable_values(self, scope: str = "") -> dict[str, np.ndarray]:
+        """Current values of the trainable variables under ``scope`` (all if empty)."""
+        with self.graph.as_default():
+            variables = scope_variables(scope) if scope else tf.compat.v1.trainable_variables()
+        return dict(zip([v.name for v in variables], self.sess.run(variables)))
+
+    def save_generator(self, path: str | os.PathLike) -> Path:
+        """Write the generator's weights and settings to an ``.npz`` file (atomically)."""
+        path = Path(path)
+        weights = self.sess.run(self.generator.weights)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            np.savez(fh, settings=json.dumps(self.settings.to_dict()),
+                     **{f"w{i}": w for i, w in enumerate(weights)})
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def from_generator_file(cls, path: str | os.PathLike) -> "GANGraph":
+        """A graph whose generator holds the weights written by :meth:`save_generator`."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"generator weights not found: {path}")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                values = json.loads(str(npz["settings"]))
+                weights = [npz[f"w{i}"] for i in range(len(npz.files) - 1)]
+        except Exception as exc:  # zip, key or JSON errors all mean the same thing here
+            raise ValueError(f"{path} is not a generator file written by GANGraph.save_generator ({exc})") from exc
+        values["save_periods"] = tuple(values["save_periods"])
+        graph = cls(Settings.from_dict(values))
+        shapes = [tuple(v.shape) for v in graph.generator.weights]
+        if [w.shape for w in weights] != shapes:
+            raise ValueError(f"{path} holds weights of shapes {[w.shape for w in weights]}, expected {shapes}")
+        for var, value in zip(graph.generator.weights, weights):
+            var.load(value, graph.sess)
+        return graph
+
+    def close(self) -> None:
+        self.sess.close()

@@ -1,0 +1,153 @@
+"""The article's manifold pictures: a grid of digits over the first two axes of z.
+
+Since z ~ N(0, I), the grid's nodes are the normal quantiles
+``norm.ppf(linspace(0.05, 0.95, 15))`` on both axes. Row ``i`` of the picture
+takes ``z[1] = grid[i]`` and column ``j`` takes ``z[0] = grid[j]``, as the
+article's ``draw_manifold`` does; further z axes stay 0.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from scipy.stats import norm
+
+from .settings import Settings
+
+
+def grid(settings: Settings = Settings()) -> np.ndarray:
+    """The grid's nodes on one z axis, shape (grid_size,)."""
+    return norm.ppf(np.linspace(settings.grid_low, settings.grid_high, settings.grid_size))
+
+
+def manifold_z(settings: Settings = Settings()) -> np.ndarray:
+    """z for every cell of the grid, row-major, shape (grid_size**2, latent_dim) float32."""
+    g = grid(settings)
+    n = settings.grid_size
+    z = np.zeros((n * n, settings.latent_dim), dtype="float32")
+    rows, cols = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    z[:, 0] = g[cols.ravel()]
+    z[:, 1] = g[rows.ravel()]
+    return z
+
+
+def tile(digits: np.ndarray, n: int) -> np.ndarray:
+    """Lay ``n*n`` digits (n*n, 28, 28[, 1]), row-major, out as one (28n, 28n) picture."""
+    digits = np.asarray(digits)
+    if digits.ndim == 4:
+        digits = digits[..., 0]
+    if digits.shape[0] != n * n or digits.ndim != 3:
+        raise ValueError(f"expected {n * n} digits of shape (28, 28), got an array of shape {digits.shape}")
+    h, w = digits.shape[1:]
+    return digits.reshape(n, n, h, w).transpose(0, 2, 1, 3).reshape(n * h, n * w)
+
+
+def draw_manifolds(graph, labels: Iterable[int] | None = None) -> np.ndarray:
+    """One manifold picture per label, all in a single generator run.
+
+    ``graph``: a :class:`cgan.graph.GANGraph`. ``labels``: the digits to draw
+    (default all; ignored, and must be None, for the unconditional GAN).
+    Returns float32 (len(labels), 28n, 28n) in [0, 1], or (1, 28n, 28n) unconditional.
+    """
+    s = graph.settings
+    z = manifold_z(s)
+    n = s.grid_size
+    if not s.conditional:
+        if labels is not None:
+            raise ValueError("the unconditional GAN draws one manifold; pass labels=None")
+        return tile(graph.generate(z), n)[None]
+    labels = list(range(s.num_classes)) if labels is None else [int(c) for c in labels]
+    bad = [c for c in labels if not 0 <= c < s.num_classes]
+    if bad:
+        raise ValueError(f"labels must lie in 0..{s.num_classes - 1}, got {bad}")
+    if not labels:
+        return np.zeros((0, 28 * n, 28 * n), "float32")
+    digits = graph.generate(np.tile(z, (len(labels), 1)), np.repeat(labels, len(z)))
+    return np.stack([tile(d, n) for d in digits.reshape(len(labels), n * n, 28, 28)])
+
+
+def plot_manifold(figure: np.ndarray, path: str | os.PathLike | None = None, show: bool = False,
+                  title: str | None = None):
+    """Draw a manifold picture as the article does (10x10 inches, Greys, no axes).
+
+    Saves a PNG at ``path`` if given; shows it inline if ``show``. Returns the
+    matplotlib figure (closed unless shown).
+    """
+    import matplotlib.pyplot as plt
+
+    figure = np.asarray(figure)
+    if figure.dtype == np.uint8:
+        figure = figure.astype("float32") / 255.0
+    fig = plt.figure(figsize=(10, 10))
+    plt.imshow(figure, cmap="Greys", vmin=0, vmax=1)
+    plt.grid(False)
+    ax = plt.gca()
+    ax.get_xaxis().set_visible(False)
+    ax.get_yaxis().set_visible(False)
+    if title:
+        ax.set_title(title)
+    if path is not None:
+        path = Path(path)
+        tmp = path.with_name(path.stem + ".tmp" + path.suffix)
+        fig.savefig(tmp, dpi=60, bbox_inches="tight")
+        os.replace(tmp, path)
+    if show:
+        plt.show()
+    else:
+        plt.close(fig)
+    return fig
+
+
+def to_uint8(figures: np.ndarray) -> np.ndarray:
+    """Pictures in [0, 1] as uint8 0..255 (how snapshots are stored)."""
+    return np.clip(np.rint(np.asarray(figures) * 255.0), 0, 255).astype("uint8")
+
+
+def frame_image(figure: np.ndarray, title: Sequence[str], scale: int = 1):
+    """A GIF frame: the manifold in the Greys colormap on [0, 1] under a title."""
+    from matplotlib import colormaps
+    from PIL import Image, ImageDraw, ImageFont
+
+    values = figure.astype("float32") / 255.0 if figure.dtype == np.uint8 else np.asarray(figure, "float32")
+    lut = (colormaps["Greys"](np.linspace(0, 1, 256))[:, 0] * 255).round().astype("uint8")
+    grey = lut[np.clip(np.rint(values * 255), 0, 255).astype(int)]
+    body = Image.fromarray(grey, mode="L")
+    if scale != 1:
+        body = body.resize((body.width * scale, body.height * scale), Image.NEAREST)
+    font = ImageFont.load_default(size=max(12, body.width // 28))
+    line_h = font.size + 4
+    pad = 6
+    frame = Image.new("L", (body.width, body.height + pad * 2 + line_h * len(title)), 255)
+    draw = ImageDraw.Draw(frame)
+    for k, line in enumerate(title):
+        w = draw.textlength(line, font=font)
+        draw.text(((body.width - w) / 2, pad + k * line_h), line, fill=0, font=font)
+    frame.paste(body, (0, pad * 2 + line_h * len(title)))
+    return frame
+
+
+def write_gif(figures: Sequence[np.ndarray], titles: Sequence[Sequence[str]], path: str | os.PathLike,
+              frame_ms: int = 100) -> Path:
+    """Write one GIF frame per picture (each with its title lines), ``frame_ms`` a frame.
+
+    Written to a temporary file and renamed, so an existing GIF is never left half-written.
+    """
+    if len(figures) != len(titles):
+        raise ValueError(f"got {len(figures)} pictures but {len(titles)} titles")
+    if not len(figures):
+        raise ValueError("a GIF needs at least one picture")
+    path = Path(path)
+    frames = [frame_image(f, t) for f, t in zip(figures, titles)]
+    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
+    frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=frame_ms, loop=0,
+                   optimize=False)
+    os.replace(tmp, path)
+    return path
+
+
+def batch_titles(label: int | None, periods: Sequence[int], batches_per_period: int) -> list[list[str]]:
+    """The article's frame titles: "Label: c" / "Batch: b" (no label line for the plain GAN)."""
+    head = [] if label is None else [f"Label: {label}"]
+    return [head + [f"Batch: {p * batches_per_period}"] for p in periods]

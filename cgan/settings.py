@@ -1,0 +1,99 @@
+"""All hyper-parameters of the article in one frozen settings object.
+
+Every default is the article's value; derive variants with
+``dataclasses.replace(settings, ...)`` or :meth:`Settings.from_dict`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+# The periods (of ``batches_per_period`` iterations) at which the article draws
+# a manifold snapshot: every period for the first 100, then every 10th up to 1000.
+ARTICLE_SAVE_PERIODS: tuple[int, ...] = tuple(range(100)) + tuple(range(100, 1000, 10))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Hyper-parameters of the (conditional) GAN, defaults as in the article."""
+
+    # Data and model sizes.
+    batch_size: int = 256          # images per D or G step
+    latent_dim: int = 2            # width of z ~ N(0, I); 2 so the manifold can be drawn
+    num_classes: int = 10          # digits 0-9, one-hot labels
+    dropout_rate: float = 0.3      # after every hidden layer of G and D
+    conditional: bool = True       # CGAN (labels into G and D) or the plain GAN
+
+    # Optimisation: RMSProp for each network on its own variables.
+    lr_gen: float = 3e-4
+    lr_dis: float = 1e-4
+
+    # The alternating loop.
+    iterations: int = 5000         # outer iterations
+    k_step: int = 5                # at most this many D steps, then G steps, per iteration
+    dis_exit_below: float = 1.0    # leave the D steps once L_dis < this
+    gen_exit_above: float = 0.4    # leave the G steps once L_dis > this
+
+    # Snapshots of the manifold for the training GIFs.
+    batches_per_period: int = 20
+    save_periods: tuple[int, ...] = field(default=ARTICLE_SAVE_PERIODS)
+    grid_size: int = 15            # a grid_size x grid_size manifold of digits
+    grid_low: float = 0.05         # z on norm.ppf(linspace(grid_low, grid_high, grid_size))
+    grid_high: float = 0.95
+    gif_frame_ms: int = 100        # GIF frame duration
+
+    # Reproducibility and resources (not in the article).
+    seed: int | None = None        # None: a fresh random run, as in the article
+    threads: int = 0               # TF intra-op threads; 0 lets TensorFlow choose
+    checkpoints_kept: int = 3      # newest checkpoints kept in the run folder
+
+    def __post_init__(self) -> None:
+        def need(name: str, ok: bool, accepted: str) -> None:
+            if not ok:
+                raise ValueError(f"Settings.{name}={getattr(self, name)!r} is invalid; accepted: {accepted}")
+
+        def is_int(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        def is_num(v: Any) -> bool:
+            return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+        for name in ("batch_size", "latent_dim", "num_classes", "k_step", "batches_per_period", "grid_size",
+                     "gif_frame_ms", "checkpoints_kept"):
+            need(name, is_int(getattr(self, name)) and getattr(self, name) >= 1, "an integer >= 1")
+        need("latent_dim", self.latent_dim >= 2, "an integer >= 2 (the manifold spans the first two z axes)")
+        need("num_classes", self.num_classes >= 2, "an integer >= 2")
+        need("iterations", is_int(self.iterations) and self.iterations >= 0, "an integer >= 0")
+        need("threads", is_int(self.threads) and self.threads >= 0, "an integer >= 0 (0 = TensorFlow's choice)")
+        need("dropout_rate", is_num(self.dropout_rate) and 0 <= self.dropout_rate < 1, "a number in [0, 1)")
+        for name in ("lr_gen", "lr_dis"):
+            need(name, is_num(getattr(self, name)) and getattr(self, name) > 0, "a number > 0")
+        for name in ("dis_exit_below", "gen_exit_above"):
+            need(name, is_num(getattr(self, name)), "a number")
+        need("grid_low", is_num(self.grid_low) and 0 < self.grid_low < 1, "a number in (0, 1)")
+        need("grid_high", is_num(self.grid_high) and self.grid_low < self.grid_high < 1,
+             "a number in (grid_low, 1)")
+        need("conditional", isinstance(self.conditional, bool), "True or False")
+        need("seed", self.seed is None or (is_int(self.seed) and 0 <= self.seed < 2**31),
+             "None or an integer in [0, 2**31)")
+        periods = self.save_periods
+        need("save_periods", isinstance(periods, (tuple, list, range))
+             and all(is_int(p) and p >= 0 for p in periods), "a sequence of integers >= 0")
+        object.__setattr__(self, "save_periods", tuple(sorted(set(periods))))
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "Settings":
+        """Settings from a mapping; an unknown key is a ``ValueError`` naming the accepted ones."""
+        return cls().replace(**dict(values))
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with ``changes`` applied; unknown names raise ``ValueError``."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"unknown setting(s) {unknown}; accepted: {sorted(known)}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

@@ -1,0 +1,263 @@
+"""The article's alternating training loop, with snapshots, checkpoints and figures.
+
+A run lives in a folder::
+
+    run_dir/settings.json               the settings it was started with
+    run_dir/checkpoints/ckpt-NNNNNNNN/  the newest few checkpoints (TF variables with the
+                                        optimizers' slots, plus loop, iterator and RNG state)
+    run_dir/snapshots/period-NNNNN.npz  one manifold snapshot per saved period (uint8)
+    run_dir/generator.npz               the trained generator (see GANGraph.from_generator_file)
+
+Every file is written to a temporary name and renamed, so a run that is
+interrupted loses at most the iterations since its last checkpoint, and
+``train`` on the same folder resumes from there.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .data import BatchIterator, load_data
+from .graph import GANGraph
+from .manifold import batch_titles, draw_manifolds, plot_manifold, to_uint8, write_gif
+from .settings import Settings
+
+STATE_FILE = "state.pkl"
+TF_PREFIX = "model"
+
+
+@dataclass
+class History:
+    """Per-iteration record of the loop: last L_dis, and D and G steps taken."""
+
+    l_dis: list = field(default_factory=list)
+    d_steps: list = field(default_factory=list)
+    g_steps: list = field(default_factory=list)
+
+
+class Trainer:
+    """Holds a run's graph, data iterator, random state and counters; ``train``
+    drives it. Use it directly to step the loop yourself (as the notebook does)."""
+
+    def __init__(self, settings: Settings, run_dir: str | os.PathLike, data=None):
+        self.settings = settings
+        self.run_dir = Path(run_dir)
+        self.data = data if data is not None else load_data(num_classes=settings.num_classes)
+        seeds = np.random.SeedSequence(settings.seed).spawn(2)
+        self.rng = np.random.default_rng(seeds[0])  # z samples
+        self.batches = BatchIterator(self.data.x_train, self.data.y_train_cat, settings.batch_size,
+                                     np.random.default_rng(seeds[1]))
+        self.graph = GANGraph(settings)
+        self.iteration = 0  # the next iteration to run
+        self.history = History()
+        self.periods: list[int] = []  # periods whose snapshots are on disk
+
+    # -- one iteration of the article's loop ---------------------------------------
+    def next_batch(self):
+        b0, b1 = next(self.batches)
+        zp = self.rng.standard_normal((self.settings.batch_size, self.settings.latent_dim)).astype("float32")
+        return b0, b1, zp
+
+    def run_iteration(self) -> float:
+        """Up to k_step D steps (leave once L_dis < dis_exit_below), then up to k_step
+        G steps (leave once L_dis > gen_exit_above). Returns the last L_dis."""
+        s, g = self.settings, self.graph
+        b0, b1, zp = self.next_batch()
+        # Update D: minimise -log D(x) - log(1 - D(G(z))) over the discriminator's variables.
+        for d in range(1, s.k_step + 1):
+            l_d = g.step_d(b0, b1, zp)
+            b0, b1, zp = self.next_batch()
+            if l_d < s.dis_exit_below:
+                break
+        # Update G: maximise -log(1 - D(G(z))) over the generator's variables.
+        for gs in range(1, s.k_step + 1):
+            l_d = g.step_g(b0, b1, zp)
+            if l_d > s.gen_exit_above:
+                break
+            b0, b1, zp = self.next_batch()
+        if not np.isfinite(l_d):
+            raise FloatingPointError(f"L_dis became {l_d} at iteration {self.iteration}; the run diverged. "
+                                     "Slow the discriminator down (lr_dis) or start again with another seed.")
+        self.history.l_dis.append(l_d)
+        self.history.d_steps.append(d)
+        self.history.g_steps.append(gs)
+        self.iteration += 1
+        return l_d
+
+    # -- snapshots -------------------------------------------------------------------
+    @property
+    def snapshot_dir(self) -> Path:
+        return self.run_dir / "snapshots"
+
+    def snapshot(self, period: int) -> np.ndarray:
+        """Draw every label's manifold and store it as ``snapshots/period-NNNNN.npz``."""
+        figures = to_uint8(draw_manifolds(self.graph))
+        self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+        path = self.snapshot_dir / f"period-{period:05d}.npz"
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, figures=figures, period=period)
+        os.replace(tmp, path)
+        self.periods.append(period)
+        return figures
+
+    def load_snapshots(self) -> tuple[list[int], np.ndarray]:
+        """The stored snapshots: periods and uint8 pictures (n_snapshots, n_labels, H, W)."""
+        figures = []
+        for period in self.periods:
+            with np.load(self.snapshot_dir / f"period-{period:05d}.npz") as npz:
+                figures.append(npz["figures"])
+        return list(self.periods), np.stack(figures) if figures else np.zeros((0, 0, 0, 0), "uint8")
+
+    # -- checkpoints -----------------------------------------------------------------
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.run_dir / "checkpoints"
+
+    def checkpoints(self) -> list[Path]:
+        """Complete checkpoints, oldest first."""
+        if not self.checkpoint_dir.is_dir():
+            return []
+        return sorted(p for p in self.checkpoint_dir.glob("ckpt-*") if p.is_dir() and not p.name.endswith(".tmp"))
+
+    def save_checkpoint(self) -> Path:
+        final = self.checkpoint_dir / f"ckpt-{self.iteration:08d}"
+        tmp = final.with_name(final.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        self.graph.saver.save(self.graph.sess, str(tmp / TF_PREFIX), write_meta_graph=False,
+                              write_state=False)
+        state = {"iteration": self.iteration, "batches": self.batches.state_dict(),
+                 "rng": self.rng.bit_generator.state, "history": self.history.__dict__,
+                 "periods": self.periods}
+        with open(tmp / STATE_FILE, "wb") as fh:
+            pickle.dump(state, fh)
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+        for old in self.checkpoints()[:-self.settings.checkpoints_kept]:
+            shutil.rmtree(old, ignore_errors=True)
+        return final
+
+    def restore_latest(self) -> bool:
+        """Restore the newest readable checkpoint (falling back to older ones with a
+        warning); returns False if there is none."""
+        for ckpt in reversed(self.checkpoints()):
+            try:
+                with open(ckpt / STATE_FILE, "rb") as fh:
+                    state = pickle.load(fh)
+                self.graph.saver.restore(self.graph.sess, str(ckpt / TF_PREFIX))
+                self.batches.load_state_dict(state["batches"])
+            except Exception as exc:  # a torn or corrupt checkpoint: try the one before
+                warnings.warn(f"checkpoint {ckpt} is unreadable ({type(exc).__name__}: {exc}); "
+                              "falling back to an older one")
+                continue
+            self.rng.bit_generator.state = state["rng"]
+            self.iteration = state["iteration"]
+            self.history = History(**state["history"])
+            self.periods = list(state["periods"])
+            return True
+        return False
+
+    # -- figures -----------------------------------------------------------------------
+    def write_figures(self, figs_dir: str | os.PathLike) -> list[Path]:
+        """The article's figures from the stored snapshots: per label a manifold PNG
+        (the last snapshot) and a training GIF; for the plain GAN, GAN_manifold.*."""
+        figs_dir = Path(figs_dir)
+        figs_dir.mkdir(parents=True, exist_ok=True)
+        periods, figures = self.load_snapshots()
+        if not periods:
+            raise ValueError(f"no snapshots in {self.snapshot_dir}: the run saved none "
+                             f"(save_periods={self.settings.save_periods[:5]}...)")
+        s = self.settings
+        labels = list(range(s.num_classes)) if s.conditional else [None]
+        written = []
+        for k, label in enumerate(labels):
+            stem = "GAN_manifold" if label is None else f"manifold_{label}"
+            title = "GAN" if label is None else f"Label: {label}"
+            plot_manifold(figures[-1, k], figs_dir / f"{stem}.png", title=title)
+            written.append(figs_dir / f"{stem}.png")
+            written.append(write_gif(figures[:, k], batch_titles(label, periods, s.batches_per_period),
+                                     figs_dir / f"{stem}.gif", s.gif_frame_ms))
+        return written
+
+
+def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: bool) -> None:
+    settings_file = run_dir / "settings.json"
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"run_dir={str(run_dir)!r} exists and is not a folder")
+    has_run = settings_file.exists() or (run_dir / "checkpoints").exists()
+    if has_run and overwrite:
+        for sub in ("checkpoints", "snapshots"):
+            shutil.rmtree(run_dir / sub, ignore_errors=True)
+        settings_file.unlink(missing_ok=True)
+        return
+    if has_run and not resume:
+        raise ValueError(f"{run_dir} already holds a run's checkpoints; resume it (resume=True), pick another "
+                         "folder, or pass overwrite=True to delete them and start over")
+    if settings_file.exists():
+        saved = json.loads(settings_file.read_text())
+        mine = json.loads(json.dumps(settings.to_dict()))
+        diff = sorted(k for k in set(saved) | set(mine) if k != "iterations" and saved.get(k) != mine.get(k))
+        if diff:
+            raise ValueError(f"{run_dir} holds another run (its settings differ in {diff}); pick another folder "
+                             "or pass overwrite=True to start over there")
+
+
+def train(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cgan",
+          figs_dir: str | os.PathLike | None = None, resume: bool = True, overwrite: bool = False,
+          progress: bool = True, on_snapshot: Callable[[int, np.ndarray], None] | None = None,
+          data=None) -> Trainer:
+    """Train as the article does, resuming from ``run_dir``'s checkpoints if any.
+
+    Writes a checkpoint every ``batches_per_period`` iterations and a manifold
+    snapshot at the article's periods; at the end, the generator's weights to
+    ``run_dir/generator.npz`` and, if ``figs_dir`` is given, the figures there.
+    ``on_snapshot(period, figures)`` is called after each snapshot (figures uint8
+    (n_labels, H, W)). Returns the :class:`Trainer`.
+    """
+    from tqdm.auto import tqdm
+
+    run_dir = Path(run_dir)
+    _check_run_dir(run_dir, settings, resume, overwrite)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "settings.json").write_text(json.dumps(settings.to_dict(), indent=1))
+    trainer = Trainer(settings, run_dir, data)
+    if resume and trainer.restore_latest():
+        # snapshots newer than the checkpoint are redrawn by the resumed run
+        for path in trainer.snapshot_dir.glob("period-*.npz"):
+            if int(path.stem.split("-")[1]) not in trainer.periods:
+                path.unlink()
+    s = settings
+    save_periods = set(s.save_periods)
+    bar = tqdm(total=s.iterations, initial=min(trainer.iteration, s.iterations), disable=not progress,
+               desc="CGAN" if s.conditional else "GAN", unit="it", dynamic_ncols=True)
+    try:
+        while trainer.iteration < s.iterations:
+            i = trainer.iteration
+            l_d = trainer.run_iteration()
+            bar.update(1)
+            bar.set_postfix(L_dis=f"{l_d:.3f}", d=trainer.history.d_steps[-1], g=trainer.history.g_steps[-1],
+                            refresh=False)
+            if i % s.batches_per_period == 0:
+                period = i // s.batches_per_period
+                if period in save_periods:
+                    figures = trainer.snapshot(period)
+                    if on_snapshot is not None:
+                        on_snapshot(period, figures)
+                trainer.save_checkpoint()
+    finally:
+        bar.close()
+    if not trainer.checkpoints() or trainer.checkpoints()[-1].name != f"ckpt-{trainer.iteration:08d}":
+        trainer.save_checkpoint()
+    trainer.graph.save_generator(run_dir / "generator.npz")
+    if figs_dir is not None:
+        trainer.write_figures(figs_dir)
+    return trainer

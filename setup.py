@@ -1,0 +1,28 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="cgan",
+    version="0.1.0",
+    description='The Habr article "Autoencoders in Keras, Part 5: GAN and tensorflow" runnable today',
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["cgan", "cgan.*"]),
+    package_data={"cgan": ["data/mnist.npz", "weights/*.npz"]},
+    install_requires=[
+        "tensorflow>=2.21,<2.22",
+        "tf-keras>=2.21,<2.22",
+        "numpy",
+        "scipy",
+        "matplotlib",
+        "imageio",
+        "pillow",
+        "tqdm",
+    ],
+    extras_require={
+        "notebook": ["ipykernel", "nbclient", "nbformat", "papermill"],
+        "test": ["pytest", "hypothesis", "ipykernel", "nbclient", "nbformat", "papermill"],
+    },
+    entry_points={"console_scripts": ["cgan=cgan.cli:main"]},
+    license="MIT",
+)

@@ -1,0 +1,43 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import cgan  # noqa: E402
+
+# The article's model at tiny batch and loop sizes: seconds, not minutes.
+TINY = cgan.Settings(batch_size=16, iterations=3, batches_per_period=1, save_periods=(0, 2), grid_size=3, seed=0)
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    return cgan.load_data()
+
+
+@pytest.fixture(scope="session")
+def small_data(mnist):
+    """The first 512 training images (real MNIST rows), same fields as load_data()."""
+    n = 512
+    return mnist._replace(x_train=mnist.x_train[:n], y_train_cat=mnist.y_train_cat[:n], y_train=mnist.y_train[:n])
+
+
+@pytest.fixture(scope="module")
+def cgan_graph():
+    g = cgan.GANGraph(cgan.Settings(batch_size=16, grid_size=3, seed=0))
+    yield g
+    g.close()
+
+
+@pytest.fixture(scope="module")
+def gan_graph():
+    g = cgan.GANGraph(cgan.Settings(batch_size=16, grid_size=3, seed=0, conditional=False))
+    yield g
+    g.close()
+
+
+@pytest.fixture
+def batch(mnist):
+    rng = np.random.default_rng(0)
+    return mnist.x_train[:16], mnist.y_train_cat[:16], rng.standard_normal((16, 2)).astype("float32")

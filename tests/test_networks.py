@@ -1,0 +1,113 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras
+
+import cgan
+from cgan.graph import make_session
+
+
+def conv(k, cin, cout):
+    return k * k * cin * cout + cout
+
+
+# Parameter counts of the article's architecture, layer by layer.
+G_PARAMS = (12 * 7 * 7 * 64 + 7 * 7 * 64) + conv(5, 64, 64) + conv(3, 64, 32) + conv(5, 32, 1)
+D_PARAMS = conv(7, 1, 128) + conv(3, 128 + 10, 128) + (7 * 7 * 128 + 1)
+
+
+def test_parameter_counts_match_the_article(cgan_graph, gan_graph):
+    assert G_PARAMS == 162497 and D_PARAMS == 171777
+    assert cgan_graph.generator.count_params() == G_PARAMS
+    assert cgan_graph.discrim.count_params() == D_PARAMS
+    # the plain GAN: no label into G's dense layer nor D's second conv
+    assert gan_graph.generator.count_params() == G_PARAMS - 10 * 7 * 7 * 64
+    assert gan_graph.discrim.count_params() == D_PARAMS - 9 * 10 * 128
+
+
+def test_output_shapes(cgan_graph, gan_graph, batch):
+    x, y, z = batch
+    assert cgan_graph.generator.output_shape == (None, 28, 28, 1)
+    assert cgan_graph.discrim.output_shape == (None, 1)
+    imgs = cgan_graph.generate(z, y)
+    assert imgs.shape == (16, 28, 28, 1) and imgs.dtype == np.float32
+    assert imgs.min() >= 0 and imgs.max() <= 1
+    assert gan_graph.generate(z).shape == (16, 28, 28, 1)
+    d = cgan_graph.sess.run(cgan_graph.discr_img, {cgan_graph.inputs.x_: x, cgan_graph.inputs.y_: y,
+                                                     cgan_graph.learning_phase: 0})
+    assert d.shape == (16, 1) and np.all((d > 0) & (d < 1))
+
+
+def test_variables_by_scope(cgan_graph):
+    with cgan_graph.graph.as_default():
+        gen = cgan.scope_variables("generator")
+        dis = cgan.scope_variables("discrim")
+    assert len(gen) == 8 and len(dis) == 6
+    assert all(v.name.startswith("generator/") for v in gen)
+    assert all(v.name.startswith("discrim/") for v in dis)
+    assert {v.name for v in gen} == {v.name for v in cgan_graph.generator.trainable_weights}
+    assert {v.name for v in dis} == {v.name for v in cgan_graph.discrim.trainable_weights}
+
+
+@pytest.mark.parametrize("step, moved, still", [("step_d", "discrim/", "generator/"),
+                                                 ("step_g", "generator/", "discrim/")])
+def test_a_step_moves_only_its_networks_variables(cgan_graph, batch, step, moved, still):
+    before = cgan_graph.variable_values()
+    loss = getattr(cgan_graph, step)(*batch)
+    after = cgan_graph.variable_values()
+    assert np.isfinite(loss)
+    assert set(before) == set(after) and len(before) == 14
+    for name in before:
+        changed = not np.array_equal(before[name], after[name])
+        if name.startswith(moved):
+            assert changed, f"{step} left {name} unchanged"
+        else:
+            assert name.startswith(still) and not changed, f"{step} changed {name}"
+
+
+def test_dropout_follows_the_learning_phase(cgan_graph, batch):
+    _, y, z = batch
+    g = cgan_graph
+    run = lambda phase: g.sess.run(g.generated_z, {g.inputs.z_: z, g.inputs.y_: y, g.learning_phase: phase})
+    assert np.array_equal(run(0), run(0))          # drawing: dropout off, deterministic
+    assert not np.array_equal(run(1), run(1))      # training: dropout on
+
+
+def test_losses_follow_the_article():
+    sess = make_session()
+    with sess.graph.as_default():
+        d_real = tf.constant([[0.9], [0.6]])
+        d_fake = tf.constant([[0.2], [0.3]])
+        losses = sess.run(cgan.build_losses(d_real, d_fake))
+    log_img = -np.log(np.array([0.9, 0.6]) + 1e-10).mean()
+    log_gen = -np.log(1 - np.array([0.2, 0.3]) + 1e-10).mean()
+    np.testing.assert_allclose(losses.log_dis_img, log_img, rtol=1e-6)
+    np.testing.assert_allclose(losses.log_dis_gen_z, log_gen, rtol=1e-6)
+    np.testing.assert_allclose(losses.L_gen, -log_gen, rtol=1e-6)
+    np.testing.assert_allclose(losses.L_dis, 0.5 * (log_img + log_gen), rtol=1e-6)
+    sess.close()
+
+
+def test_label_tiling_puts_the_one_hot_at_every_position():
+    sess = make_session()
+    with sess.graph.as_default():
+        maps = tf_keras.layers.Input(shape=(14, 14, 5))
+        units = tf_keras.layers.Input(shape=(10,))
+        out = cgan.add_units_to_conv2d(maps, units)
+        model = tf_keras.Model([maps, units], out)
+        m = np.random.default_rng(0).standard_normal((3, 14, 14, 5)).astype("float32")
+        labels = np.eye(10, dtype="float32")[[2, 7, 9]]
+        result = sess.run(model.output, {maps: m, units: labels})
+    assert result.shape == (3, 14, 14, 15)
+    np.testing.assert_array_equal(result[..., :5], m)
+    for k in range(3):
+        np.testing.assert_array_equal(result[k, :, :, 5:], np.broadcast_to(labels[k], (14, 14, 10)))
+    sess.close()
+
+
+def test_discriminator_sees_the_label(cgan_graph, batch):
+    x, y, _ = batch
+    g = cgan_graph
+    run = lambda lab: g.sess.run(g.discr_img, {g.inputs.x_: x, g.inputs.y_: lab, g.learning_phase: 0})
+    other = np.roll(y, 1, axis=1)
+    assert not np.allclose(run(y), run(other))

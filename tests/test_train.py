@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+import cgan
+from cgan.train import Trainer
+from conftest import TINY
+
+
+def test_iteration_follows_the_k_step_rule(small_data, tmp_path):
+    t = Trainer(TINY, tmp_path, data=small_data)
+    calls = []
+    # D keeps losing (L_dis >= 1) for 2 steps, then is good enough; G fools D at its 3rd step.
+    d_losses, g_losses = iter([1.5, 1.2, 0.8]), iter([0.3, 0.35, 0.5])
+    t.graph.step_d = lambda *a: calls.append("d") or next(d_losses)
+    t.graph.step_g = lambda *a: calls.append("g") or next(g_losses)
+    assert t.run_iteration() == 0.5
+    assert calls == ["d", "d", "d", "g", "g", "g"]
+    assert (t.history.d_steps, t.history.g_steps) == ([3], [3])
+    # at most k_step of each
+    t.graph.step_d = lambda *a: calls.append("d") or 2.0
+    t.graph.step_g = lambda *a: calls.append("g") or 0.1
+    calls.clear()
+    t.run_iteration()
+    assert calls == ["d"] * 5 + ["g"] * 5
+    t.graph.close()
+
+
+def test_a_diverged_loss_stops_with_the_articles_advice(small_data, tmp_path):
+    t = Trainer(TINY, tmp_path, data=small_data)
+    t.graph.step_d = lambda *a: 0.5
+    t.graph.step_g = lambda *a: float("nan")
+    with pytest.raises(FloatingPointError, match="Slow the discriminator down"):
+        t.run_iteration()
+    t.graph.close()
+
+
+def test_train_writes_snapshots_checkpoints_and_figures(small_data, tmp_path):
+    figs = tmp_path / "figs"
+    t = cgan.train(TINY, tmp_path / "run", figs_dir=figs, progress=False, data=small_data)
+    assert t.iteration == 3 and t.periods == [0, 2]
+    assert sorted(p.name for p in (tmp_path / "run" / "snapshots").iterdir()) == ["period-00000.npz",
+                                                                                 "period-00002.npz"]
+    names = sorted(p.name for p in figs.iterdir())
+    assert names == sorted([f"manifold_{c}.png" for c in range(10)] + [f"manifold_{c}.gif" for c in range(10)])
+    with Image.open(figs / "manifold_5.gif") as im:
+        assert im.n_frames == 2
+    assert (tmp_path / "run" / "generator.npz").is_file()
+    t.graph.close()
+
+
+def test_saved_generator_reloads(small_data, tmp_path):
+    t = cgan.train(TINY, tmp_path / "run", progress=False, data=small_data)
+    z = np.random.default_rng(0).standard_normal((5, 2))
+    expected = t.graph.generate(z, [0, 1, 2, 3, 4])
+    loaded = cgan.GANGraph.from_generator_file(tmp_path / "run" / "generator.npz")
+    np.testing.assert_allclose(loaded.generate(z, [0, 1, 2, 3, 4]), expected, atol=1e-6)
+    assert loaded.settings == TINY
+    t.graph.close()
+    loaded.close()
+
+
+def test_resume_continues_from_the_last_checkpoint(small_data, tmp_path):
+    s = TINY.replace(iterations=4, checkpoints_kept=2)
+    first = cgan.train(s.replace(iterations=2), tmp_path, progress=False, data=small_data)
+    state_iter = first.batches.position
+    first.graph.close()
+    drawn = []
+    again = cgan.train(s, tmp_path, progress=False, data=small_data, on_snapshot=lambda p, f: drawn.append(p))
+    assert drawn == [2]  # period 0 was drawn before the stop and is not drawn again
+    assert again.iteration == 4 and len(again.history.l_dis) == 4
+    assert again.history.l_dis[:2] == first.history.l_dis
+    assert again.periods == [0, 2]
+    assert len(again.checkpoints()) == 2
+    assert state_iter > 0
+    again.graph.close()
+
+
+def test_another_runs_folder_is_not_mixed(small_data, tmp_path):
+    cgan.train(TINY, tmp_path, progress=False, data=small_data).graph.close()
+    with pytest.raises(ValueError, match="settings differ"):
+        cgan.train(TINY.replace(lr_dis=5e-5), tmp_path, progress=False, data=small_data)
+    with pytest.raises(ValueError, match="already holds"):
+        cgan.train(TINY, tmp_path, resume=False, progress=False, data=small_data)
+
+
+def test_unconditional_run_writes_gan_figures(small_data, tmp_path):
+    t = cgan.train(TINY.replace(conditional=False), tmp_path / "run", figs_dir=tmp_path, progress=False,
+                   data=small_data)
+    assert (tmp_path / "GAN_manifold.png").is_file() and (tmp_path / "GAN_manifold.gif").is_file()
+    t.graph.close()
