@@ -8,7 +8,7 @@ from .graph import GANGraph, build_losses, build_train_ops, make_inputs, make_se
 from .manifold import draw_manifolds, grid, manifold_z, plot_manifold, tile, write_gif
 from .networks import add_units_to_conv2d, build_discriminator, build_generator
 from .settings import ARTICLE_SAVE_PERIODS, Settings
-from .train import Trainer, train
+from .train import Trainer, prepare, train
 
 __version__ = "0.1.0"
 
@@ -16,5 +16,5 @@ __all__ = [
     "ARTICLE_SAVE_PERIODS", "BatchIterator", "GANGraph", "Settings", "Trainer", "add_units_to_conv2d",
     "build_discriminator", "build_generator", "build_losses", "build_train_ops", "draw_manifolds",
     "gen_batch", "grid", "load_data", "load_mnist", "make_inputs", "make_session", "manifold_z", "one_hot",
-    "plot_manifold", "preprocess", "scope_variables", "tile", "train", "write_gif",
+    "plot_manifold", "prepare", "preprocess", "scope_variables", "tile", "train", "write_gif",
 ]

@@ -166,6 +166,47 @@ class Trainer:
             return True
         return False
 
+    # -- the loop ----------------------------------------------------------------------
+    def fit(self, progress: bool = True, on_snapshot: Callable[[int, np.ndarray], None] | None = None) -> None:
+        """Run the remaining iterations with a progress bar (rate, ETA, losses).
+
+        Draws a manifold snapshot at the article's periods and writes a checkpoint
+        every ``batches_per_period`` iterations. ``on_snapshot(period, figures)`` is
+        called after each snapshot (figures uint8 (n_labels, H, W)).
+        """
+        from tqdm import tqdm  # text bar: works in a terminal and a notebook alike
+
+        s = self.settings
+        save_periods = set(s.save_periods)
+        bar = tqdm(total=s.iterations, initial=min(self.iteration, s.iterations), disable=not progress,
+                   desc="CGAN" if s.conditional else "GAN", unit="it", dynamic_ncols=True)
+        try:
+            while self.iteration < s.iterations:
+                i = self.iteration
+                l_d = self.run_iteration()
+                bar.update(1)
+                bar.set_postfix(L_dis=f"{l_d:.3f}", d=self.history.d_steps[-1], g=self.history.g_steps[-1],
+                                refresh=False)
+                if i % s.batches_per_period == 0:
+                    period = i // s.batches_per_period
+                    if period in save_periods:
+                        figures = self.snapshot(period)
+                        if on_snapshot is not None:
+                            on_snapshot(period, figures)
+                    self.save_checkpoint()
+        finally:
+            bar.close()
+
+    def finish(self, figs_dir: str | os.PathLike | None = None) -> None:
+        """Checkpoint the final state, save the generator to ``run_dir/generator.npz``
+        and, if ``figs_dir`` is given, write the figures there."""
+        checkpoints = self.checkpoints()
+        if not checkpoints or checkpoints[-1].name != f"ckpt-{self.iteration:08d}":
+            self.save_checkpoint()
+        self.graph.save_generator(self.run_dir / "generator.npz")
+        if figs_dir is not None:
+            self.write_figures(figs_dir)
+
     # -- figures -----------------------------------------------------------------------
     def write_figures(self, figs_dir: str | os.PathLike) -> list[Path]:
         """The article's figures from the stored snapshots: per label a manifold PNG
@@ -211,20 +252,13 @@ def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: b
                              "or pass overwrite=True to start over there")
 
 
-def train(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cgan",
-          figs_dir: str | os.PathLike | None = None, resume: bool = True, overwrite: bool = False,
-          progress: bool = True, on_snapshot: Callable[[int, np.ndarray], None] | None = None,
-          data=None) -> Trainer:
-    """Train as the article does, resuming from ``run_dir``'s checkpoints if any.
+def prepare(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cgan", resume: bool = True,
+            overwrite: bool = False, data=None) -> Trainer:
+    """A :class:`Trainer` for ``run_dir``, resumed from its newest checkpoint if any.
 
-    Writes a checkpoint every ``batches_per_period`` iterations and a manifold
-    snapshot at the article's periods; at the end, the generator's weights to
-    ``run_dir/generator.npz`` and, if ``figs_dir`` is given, the figures there.
-    ``on_snapshot(period, figures)`` is called after each snapshot (figures uint8
-    (n_labels, H, W)). Returns the :class:`Trainer`.
+    A folder holding another run (other settings) is a ``ValueError``, as is one
+    holding checkpoints when ``resume=False``, unless ``overwrite=True`` deletes them.
     """
-    from tqdm.auto import tqdm
-
     run_dir = Path(run_dir)
     _check_run_dir(run_dir, settings, resume, overwrite)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -235,29 +269,17 @@ def train(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cg
         for path in trainer.snapshot_dir.glob("period-*.npz"):
             if int(path.stem.split("-")[1]) not in trainer.periods:
                 path.unlink()
-    s = settings
-    save_periods = set(s.save_periods)
-    bar = tqdm(total=s.iterations, initial=min(trainer.iteration, s.iterations), disable=not progress,
-               desc="CGAN" if s.conditional else "GAN", unit="it", dynamic_ncols=True)
-    try:
-        while trainer.iteration < s.iterations:
-            i = trainer.iteration
-            l_d = trainer.run_iteration()
-            bar.update(1)
-            bar.set_postfix(L_dis=f"{l_d:.3f}", d=trainer.history.d_steps[-1], g=trainer.history.g_steps[-1],
-                            refresh=False)
-            if i % s.batches_per_period == 0:
-                period = i // s.batches_per_period
-                if period in save_periods:
-                    figures = trainer.snapshot(period)
-                    if on_snapshot is not None:
-                        on_snapshot(period, figures)
-                trainer.save_checkpoint()
-    finally:
-        bar.close()
-    if not trainer.checkpoints() or trainer.checkpoints()[-1].name != f"ckpt-{trainer.iteration:08d}":
-        trainer.save_checkpoint()
-    trainer.graph.save_generator(run_dir / "generator.npz")
-    if figs_dir is not None:
-        trainer.write_figures(figs_dir)
+    return trainer
+
+
+def train(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cgan",
+          figs_dir: str | os.PathLike | None = None, resume: bool = True, overwrite: bool = False,
+          progress: bool = True, on_snapshot: Callable[[int, np.ndarray], None] | None = None,
+          data=None) -> Trainer:
+    """Train as the article does, resuming from ``run_dir``'s checkpoints if any
+    (:func:`prepare`, then :meth:`Trainer.fit`, then :meth:`Trainer.finish`).
+    Returns the :class:`Trainer`."""
+    trainer = prepare(settings, run_dir, resume, overwrite, data)
+    trainer.fit(progress, on_snapshot)
+    trainer.finish(figs_dir)
     return trainer
