@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -20,7 +21,8 @@ tf.compat.v1.disable_eager_execution()
 import tf_keras  # noqa: E402
 from tf_keras.api._v1.keras import backend as K  # noqa: E402  (Keras 2's v1 backend: set_session, learning_phase)
 
-from .networks import DISCRIMINATOR_SCOPE, GENERATOR_SCOPE, build_discriminator, build_generator  # noqa: E402
+from .networks import (DISCRIMINATOR_SCOPE, GENERATOR_SCOPE, build_discriminator, build_generator,  # noqa: E402
+                       dropout_seed)
 from .settings import Settings  # noqa: E402
 
 EPS = 1e-10  # keeps log() finite, as in the article
@@ -37,7 +39,11 @@ def make_session(settings: Settings = Settings()) -> tf.compat.v1.Session:
                                       inter_op_parallelism_threads=settings.threads)
     with graph.as_default():
         if settings.seed is not None:
+            # Keras draws initializer seeds from Python's `random`; numpy's global state for user code.
+            random.seed(settings.seed)
+            np.random.seed(settings.seed)
             tf.compat.v1.set_random_seed(settings.seed)
+            tf.config.experimental.enable_op_determinism()  # process-wide; repeatable kernels
         sess = tf.compat.v1.Session(graph=graph, config=config)
         K.set_session(sess)
     return sess
@@ -124,10 +130,13 @@ class GANGraph:
     ``step_d`` / ``step_g`` run one discriminator / generator update with the
     Keras learning phase fed 1 (dropout on) and return ``L_dis`` as computed in
     that run; ``generate`` runs G with the learning phase fed 0 (dropout off).
+    The dropout masks of each step come from ``dropout_rng`` (default: seeded
+    from ``settings.seed``), so a seeded run is repeatable.
     """
 
-    def __init__(self, settings: Settings = Settings()):
+    def __init__(self, settings: Settings = Settings(), dropout_rng: np.random.Generator | None = None):
         self.settings = settings
+        self.dropout_rng = dropout_rng if dropout_rng is not None else np.random.default_rng(settings.seed)
         self.sess = make_session(settings)
         self.graph = self.sess.graph
         with self.graph.as_default():
@@ -143,13 +152,15 @@ class GANGraph:
             self.losses = build_losses(self.discr_img, self.discr_gen_z)
             self.step_gen, self.step_dis = build_train_ops(self.losses, settings)
             self.learning_phase = K.learning_phase()
+            self.dropout_seed = dropout_seed()
             self.saver = tf.compat.v1.train.Saver(max_to_keep=None)
             self.sess.run(tf.compat.v1.global_variables_initializer())
         self.graph.finalize()  # nothing may add ops after this: no leaks in the hot loop
 
     # -- the step functions -------------------------------------------------------
     def _feed(self, image, label, zp, phase: int) -> dict:
-        feed = {self.inputs.x_: image, self.inputs.z_: zp, self.learning_phase: phase}
+        feed = {self.inputs.x_: image, self.inputs.z_: zp, self.learning_phase: phase,
+                self.dropout_seed: self.dropout_rng.integers(0, 2**62, size=2)}
         if self.settings.conditional:
             feed[self.inputs.y_] = label
         return feed

@@ -8,15 +8,55 @@ TF1 graph) as well as on ordinary Keras inputs.
 """
 from __future__ import annotations
 
+import weakref
+
 import tensorflow as tf
 import tf_keras
-from tf_keras.layers import (Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPool2D, RepeatVector,
-                             Reshape, UpSampling2D, concatenate)
+from tf_keras.layers import (Conv2D, Dense, Flatten, LeakyReLU, MaxPool2D, RepeatVector, Reshape, UpSampling2D,
+                             concatenate)
 
 from .settings import Settings
 
 GENERATOR_SCOPE = "generator"
 DISCRIMINATOR_SCOPE = "discrim"
+
+_DROPOUT_STATE: "weakref.WeakKeyDictionary[tf.Graph, dict]" = weakref.WeakKeyDictionary()
+
+
+def dropout_seed() -> tf.Tensor:
+    """The current graph's dropout seed: an int64 (2,) placeholder (default [0, 0])
+    that the training loop feeds with fresh numbers at every step."""
+    state = _DROPOUT_STATE.setdefault(tf.compat.v1.get_default_graph(), {"calls": 0})
+    if "seed" not in state:
+        state["seed"] = tf.compat.v1.placeholder_with_default(tf.zeros([2], tf.int64), [2], name="dropout_seed")
+    return state["seed"]
+
+
+class Dropout(tf_keras.layers.Dropout):
+    """Keras's ``Dropout`` (same rate, same scaling, active only in the training
+    phase) whose random mask is drawn from the fed :func:`dropout_seed` rather than
+    from a stateful random op. The masks are then a function of numbers the
+    training loop draws from its own saved generator, so a run resumed from a
+    checkpoint, or repeated with the same seed, draws exactly the same masks.
+    Every call of every layer folds in its own index, so masks never repeat
+    between layers or between D's calls on real and generated images.
+    """
+
+    def call(self, inputs, training=None):
+        if self.rate == 0:
+            return tf.identity(inputs)
+        if training is None:
+            training = tf_keras.backend.learning_phase()
+        seed = dropout_seed()
+        state = _DROPOUT_STATE[tf.compat.v1.get_default_graph()]
+        state["calls"] += 1
+        call_seed = tf.random.experimental.stateless_fold_in(seed, state["calls"])
+
+        def dropped():
+            keep = tf.random.stateless_uniform(tf.shape(inputs), seed=call_seed) >= self.rate
+            return tf.where(keep, inputs / (1.0 - self.rate), tf.zeros_like(inputs))
+
+        return tf_keras.backend.in_train_phase(dropped, lambda: tf.identity(inputs), training)
 
 
 def build_generator(z, labels=None, settings: Settings = Settings(), scope: str = GENERATOR_SCOPE):

@@ -51,11 +51,11 @@ class Trainer:
         self.settings = settings
         self.run_dir = Path(run_dir)
         self.data = data if data is not None else load_data(num_classes=settings.num_classes)
-        seeds = np.random.SeedSequence(settings.seed).spawn(2)
-        self.rng = np.random.default_rng(seeds[0])  # z samples
+        z_seed, batch_seed, dropout_seed = np.random.SeedSequence(settings.seed).spawn(3)
+        self.rng = np.random.default_rng(z_seed)  # z samples
         self.batches = BatchIterator(self.data.x_train, self.data.y_train_cat, settings.batch_size,
-                                     np.random.default_rng(seeds[1]))
-        self.graph = GANGraph(settings)
+                                     np.random.default_rng(batch_seed))
+        self.graph = GANGraph(settings, dropout_rng=np.random.default_rng(dropout_seed))
         self.iteration = 0  # the next iteration to run
         self.history = History()
         self.periods: list[int] = []  # periods whose snapshots are on disk
@@ -136,7 +136,8 @@ class Trainer:
         self.graph.saver.save(self.graph.sess, str(tmp / TF_PREFIX), write_meta_graph=False,
                               write_state=False)
         state = {"iteration": self.iteration, "batches": self.batches.state_dict(),
-                 "rng": self.rng.bit_generator.state, "history": self.history.__dict__,
+                 "rng": self.rng.bit_generator.state,
+                 "dropout_rng": self.graph.dropout_rng.bit_generator.state, "history": self.history.__dict__,
                  "periods": self.periods}
         with open(tmp / STATE_FILE, "wb") as fh:
             pickle.dump(state, fh)
@@ -160,6 +161,8 @@ class Trainer:
                               "falling back to an older one")
                 continue
             self.rng.bit_generator.state = state["rng"]
+            if "dropout_rng" in state:  # absent from checkpoints of cgan before seeded dropout
+                self.graph.dropout_rng.bit_generator.state = state["dropout_rng"]
             self.iteration = state["iteration"]
             self.history = History(**state["history"])
             self.periods = list(state["periods"])
