@@ -28,6 +28,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", type=_setting, action="append", default=[], metavar="NAME=VALUE",
                    help="any other setting of cgan.Settings, e.g. --set lr_dis=5e-5")
     p.add_argument("--overwrite", action="store_true", help="delete the run folder's checkpoints and start over")
+    p.add_argument("--restarts", type=int, default=0,
+                   help="if a run diverges, start it over with a new seed up to this many times (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_run_options(p)
 
     args = parser.parse_args(argv)
-    from .train import train  # imports TensorFlow: after the arguments are known to be good
+    from .train import TrainingDiverged, train  # imports TensorFlow: after the arguments are known to be good
 
     try:
         if args.command == "train":
@@ -67,7 +69,12 @@ def main(argv: list[str] | None = None) -> int:
                     for c, name in ((True, "cgan"), (False, "gan"))]
         for settings, run_dir, figs_dir in jobs:
             start = time.perf_counter()
-            train(settings, run_dir, figs_dir=figs_dir, overwrite=args.overwrite, progress=not args.no_progress)
+            try:
+                train(settings, run_dir, figs_dir=figs_dir, overwrite=args.overwrite,
+                      progress=not args.no_progress, restarts=args.restarts)
+            except TrainingDiverged as exc:
+                print(f"{'CGAN' if settings.conditional else 'GAN'} run in {run_dir} stopped: {exc}", file=sys.stderr)
+                return 3
             print(f"{'CGAN' if settings.conditional else 'GAN'}: {settings.iterations} iterations in {run_dir}"
                   f"{f', figures in {figs_dir}' if figs_dir else ''} ({time.perf_counter() - start:.0f} s)")
     except (ValueError, FileNotFoundError) as exc:

@@ -47,6 +47,8 @@ class Settings:
     seed: int | None = None        # None: a fresh random run, as in the article
     threads: int = 0               # TF intra-op threads; 0 lets TensorFlow choose
     checkpoints_kept: int = 3      # newest checkpoints kept in the run folder
+    stall_periods: int = 5         # stop if D has won for this many periods in a row (0: never)
+    stall_loss: float = 0.1        # ... that is, L_dis stayed below this although G took all k_step steps
 
     def __post_init__(self) -> None:
         def need(name: str, ok: bool, accepted: str) -> None:
@@ -65,6 +67,8 @@ class Settings:
         need("latent_dim", self.latent_dim >= 2, "an integer >= 2 (the manifold spans the first two z axes)")
         need("num_classes", self.num_classes >= 2, "an integer >= 2")
         need("iterations", is_int(self.iterations) and self.iterations >= 0, "an integer >= 0")
+        need("stall_periods", is_int(self.stall_periods) and self.stall_periods >= 0, "an integer >= 0")
+        need("stall_loss", is_num(self.stall_loss) and self.stall_loss > 0, "a number > 0")
         need("threads", is_int(self.threads) and self.threads >= 0, "an integer >= 0 (0 = TensorFlow's choice)")
         need("dropout_rate", is_num(self.dropout_rate) and 0 <= self.dropout_rate < 1, "a number in [0, 1)")
         for name in ("lr_gen", "lr_dis"):

@@ -31,6 +31,13 @@ from .manifold import batch_titles, draw_manifolds, plot_manifold, to_uint8, wri
 from .settings import Settings
 
 STATE_FILE = "state.pkl"
+ADVICE = ("As the article advises: slow the discriminator down (a smaller lr_dis, e.g. --set lr_dis=5e-5) "
+          "or start again (another seed, or restarts=1 to do so automatically).")
+
+
+class TrainingDiverged(RuntimeError):
+    """The run stopped moving: a loss became NaN or infinite, or the discriminator
+    won from the start. The run folder keeps the last good checkpoint."""
 TF_PREFIX = "model"
 
 
@@ -84,13 +91,26 @@ class Trainer:
                 break
             b0, b1, zp = self.next_batch()
         if not np.isfinite(l_d):
-            raise FloatingPointError(f"L_dis became {l_d} at iteration {self.iteration}; the run diverged. "
-                                     "Slow the discriminator down (lr_dis) or start again with another seed.")
+            raise TrainingDiverged(f"L_dis became {l_d} at iteration {self.iteration}: the run diverged. {ADVICE}")
         self.history.l_dis.append(l_d)
         self.history.d_steps.append(d)
         self.history.g_steps.append(gs)
         self.iteration += 1
         return l_d
+
+    def check_stall(self) -> None:
+        """Raise :class:`TrainingDiverged` if, for the last ``stall_periods`` periods,
+        every iteration spent all ``k_step`` generator steps and still ended with
+        ``L_dis < stall_loss``: the discriminator wins and training has stopped moving."""
+        s, h = self.settings, self.history
+        n = s.stall_periods * s.batches_per_period
+        if not n or len(h.l_dis) < n:
+            return
+        if all(g == s.k_step for g in h.g_steps[-n:]) and max(h.l_dis[-n:]) < s.stall_loss:
+            raise TrainingDiverged(
+                f"the discriminator has won for {s.stall_periods} periods (iterations {len(h.l_dis) - n}-"
+                f"{len(h.l_dis) - 1}: L_dis < {s.stall_loss} after {s.k_step} generator steps each), so "
+                f"training has stopped moving. {ADVICE}")
 
     # -- snapshots -------------------------------------------------------------------
     @property
@@ -191,6 +211,7 @@ class Trainer:
                 bar.set_postfix(L_dis=f"{l_d:.3f}", d=self.history.d_steps[-1], g=self.history.g_steps[-1],
                                 refresh=False)
                 if i % s.batches_per_period == 0:
+                    self.check_stall()
                     period = i // s.batches_per_period
                     if period in save_periods:
                         figures = self.snapshot(period)
@@ -278,11 +299,28 @@ def prepare(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/
 def train(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cgan",
           figs_dir: str | os.PathLike | None = None, resume: bool = True, overwrite: bool = False,
           progress: bool = True, on_snapshot: Callable[[int, np.ndarray], None] | None = None,
-          data=None) -> Trainer:
+          data=None, restarts: int = 0) -> Trainer:
     """Train as the article does, resuming from ``run_dir``'s checkpoints if any
     (:func:`prepare`, then :meth:`Trainer.fit`, then :meth:`Trainer.finish`).
-    Returns the :class:`Trainer`."""
-    trainer = prepare(settings, run_dir, resume, overwrite, data)
-    trainer.fit(progress, on_snapshot)
+
+    A run that diverges (:class:`TrainingDiverged`) stops with the article's
+    advice; with ``restarts > 0`` it starts over in ``run_dir`` with a new seed,
+    up to that many times. Returns the :class:`Trainer`.
+    """
+    if not isinstance(restarts, int) or restarts < 0:
+        raise ValueError(f"restarts={restarts!r} is invalid; accepted: an integer >= 0")
+    while True:
+        trainer = prepare(settings, run_dir, resume, overwrite, data)
+        try:
+            trainer.fit(progress, on_snapshot)
+            break
+        except TrainingDiverged as exc:
+            trainer.graph.close()
+            if restarts == 0:
+                raise
+            restarts -= 1
+            new_seed = int(np.random.SeedSequence(settings.seed).generate_state(1)[0] % 2**31)
+            warnings.warn(f"{exc} Starting over in {run_dir} with seed {new_seed}.")
+            settings, resume, overwrite = settings.replace(seed=new_seed), False, True
     trainer.finish(figs_dir)
     return trainer

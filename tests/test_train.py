@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 import cgan
-from cgan.train import Trainer
+from cgan.train import Trainer, TrainingDiverged
 from conftest import TINY
 
 
@@ -26,13 +26,35 @@ def test_iteration_follows_the_k_step_rule(small_data, tmp_path):
     t.graph.close()
 
 
-def test_a_diverged_loss_stops_with_the_articles_advice(small_data, tmp_path):
-    t = Trainer(TINY, tmp_path, data=small_data)
-    t.graph.step_d = lambda *a: 0.5
-    t.graph.step_g = lambda *a: float("nan")
-    with pytest.raises(FloatingPointError, match="Slow the discriminator down"):
-        t.run_iteration()
+def test_a_nan_loss_stops_the_run_with_the_articles_advice(small_data, tmp_path):
+    t = Trainer(TINY.replace(iterations=10), tmp_path, data=small_data)
+    kernel = t.graph.generator.weights[-1]  # the output layer's bias
+    kernel.load(np.full(kernel.shape, np.nan, "float32"), t.graph.sess)  # a real NaN through the graph
+    with pytest.raises(TrainingDiverged, match="L_dis became nan.*slow the discriminator down"):
+        t.fit(progress=False)
+    assert t.iteration == 0
     t.graph.close()
+
+
+def test_an_overwhelming_discriminator_is_caught_within_a_few_periods(small_data, tmp_path, capsys):
+    s = TINY.replace(iterations=200, batches_per_period=2, save_periods=(), lr_dis=0.01, lr_gen=1e-9,
+                     stall_periods=3)
+    with pytest.raises(TrainingDiverged, match="discriminator has won for 3 periods.*start again"):
+        cgan.train(s, tmp_path, progress=False, data=small_data)
+    # stopped cleanly, long before the 200 iterations: its last checkpoint is whole and resumable
+    t = cgan.prepare(s, tmp_path, data=small_data)
+    assert 6 <= t.iteration < 100
+    t.graph.close()
+
+
+def test_restarts_start_over_with_a_new_seed(small_data, tmp_path):
+    s = TINY.replace(iterations=8, batches_per_period=2, save_periods=(0,), stall_periods=1, stall_loss=10.0,
+                     gen_exit_above=100.0)  # G always takes k_step steps: every check sees a stall
+    with pytest.warns(UserWarning, match="Starting over.*with seed"):
+        with pytest.raises(TrainingDiverged):
+            cgan.train(s, tmp_path, progress=False, data=small_data, restarts=1)
+    assert cgan.Settings.from_dict(__import__("json").loads((tmp_path / "settings.json").read_text())
+                                   | {"save_periods": (0,)}).seed != s.seed
 
 
 def test_train_writes_snapshots_checkpoints_and_figures(small_data, tmp_path):
