@@ -13,6 +13,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import checks
+
 ENV_VAR = "CGAN_MNIST"
 SHIPPED_PATH = Path(__file__).resolve().parent / "data" / "mnist.npz"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -29,8 +31,8 @@ _HOW_TO_GET = (
 def mnist_path(path: str | os.PathLike | None = None) -> Path:
     """The MNIST file to read: ``path``, else ``$CGAN_MNIST``, else the shipped copy."""
     if path is None:
-        path = os.environ.get(ENV_VAR) or SHIPPED_PATH
-    return Path(path).expanduser()
+        return checks.path(f"${ENV_VAR}", os.environ.get(ENV_VAR)) if os.environ.get(ENV_VAR) else SHIPPED_PATH
+    return checks.path("path", path)
 
 
 def _arrays_digest(arrays: dict[str, np.ndarray]) -> str:
@@ -77,19 +79,23 @@ def load_mnist(path: str | os.PathLike | None = None, verify: bool = True, downl
 def preprocess(x: np.ndarray, y: np.ndarray, num_classes: int = 10):
     """The article's preprocessing: float32 images in [0, 1] of shape (N, 28, 28, 1)
     and one-hot float32 labels of shape (N, num_classes)."""
-    x = np.asarray(x)
+    x = checks.array("x", x, ndim=3, kinds="fiu")
     y = np.asarray(y)
-    if x.ndim != 3 or x.shape[1:] != (28, 28):
+    if x.shape[1:] != (28, 28):
         raise ValueError(f"x must have shape (N, 28, 28), got {x.shape}")
     if y.shape != (len(x),):
         raise ValueError(f"y must have shape ({len(x)},) to match x, got {y.shape}")
+    if x.size and (x.min() < 0 or x.max() > 255):
+        raise ValueError(f"x must hold pixel values in 0..255, got values in {x.min()}..{x.max()}")
     x = x.astype("float32").reshape(len(x), 28, 28, 1) / 255.0
     return x, one_hot(y, num_classes)
 
 
 def one_hot(labels: Any, num_classes: int = 10) -> np.ndarray:
     """Integer labels in [0, num_classes) as float32 one-hot rows, shape (N, num_classes)."""
-    arr = np.asarray(labels)
+    if not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+        raise ValueError(f"num_classes must be an integer >= 1, got {checks.describe(num_classes)}")
+    arr = checks.array("labels", labels, kinds="iufb")
     if arr.ndim != 1 or arr.dtype.kind not in "iu":
         raise ValueError(f"labels must be a 1-d array of integers, got dtype {arr.dtype} and shape {arr.shape}")
     bad = arr[(arr < 0) | (arr >= num_classes)]
@@ -126,9 +132,14 @@ class BatchIterator:
 
     def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256,
                  rng: np.random.Generator | None = None):
+        x = checks.array("x", x, ndim=tuple(range(1, 6)))
+        y = checks.array("y", y, ndim=tuple(range(1, 6)))
         if len(x) != len(y):
             raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
-        if not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= len(x):
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise ValueError(f"rng must be a numpy.random.Generator or None, got {checks.describe(rng)}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or not 1 <= batch_size <= len(x):
             raise ValueError(f"batch_size must be an integer in 1..{len(x)} (the number of samples), "
                              f"got {batch_size!r}")
         self.x, self.y = x, y

@@ -23,6 +23,7 @@ from tf_keras.api._v1.keras import backend as K  # noqa: E402  (Keras 2's v1 bac
 
 from .networks import (DISCRIMINATOR_SCOPE, GENERATOR_SCOPE, build_discriminator, build_generator,  # noqa: E402
                        dropout_seed)
+from . import checks  # noqa: E402
 from .settings import Settings  # noqa: E402
 
 EPS = 1e-10  # keeps log() finite, as in the article
@@ -177,12 +178,12 @@ class GANGraph:
 
     # -- drawing --------------------------------------------------------------------
     def check_z(self, z: Any) -> np.ndarray:
-        arr = np.asarray(z, dtype="float64") if not isinstance(z, np.ndarray) else z
+        arr = checks.array("z", z, kinds="fiu")
         if arr.ndim != 2 or arr.shape[1] != self.settings.latent_dim:
             raise ValueError(f"z must have shape (N, {self.settings.latent_dim}) (latent_dim="
                              f"{self.settings.latent_dim}), got shape {arr.shape}")
-        if arr.dtype.kind not in "fiu" or not np.all(np.isfinite(arr)):
-            raise ValueError("z must hold finite numbers")
+        if arr.dtype.kind == "f" and np.any(np.abs(arr) > 1e30):
+            raise ValueError("z must hold finite numbers of float32 range")
         return arr.astype("float32")
 
     def generate(self, z: Any, labels: Any = None, batch_size: int = 4096) -> np.ndarray:
@@ -192,6 +193,8 @@ class GANGraph:
         0..num_classes-1, or N one-hot rows.
         """
         z = self.check_z(z)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {checks.describe(batch_size)}")
         if self.settings.conditional:
             if labels is None:
                 raise ValueError("labels are required by the conditional generator")
@@ -215,7 +218,7 @@ class GANGraph:
 
     def save_generator(self, path: str | os.PathLike) -> Path:
         """Write the generator's weights and settings to an ``.npz`` file (atomically)."""
-        path = Path(path)
+        path = checks.output_file("path", path)
         weights = self.sess.run(self.generator.weights)
         tmp = path.with_name(path.name + ".tmp")
         with open(tmp, "wb") as fh:
@@ -227,7 +230,7 @@ class GANGraph:
     @classmethod
     def from_generator_file(cls, path: str | os.PathLike) -> "GANGraph":
         """A graph whose generator holds the weights written by :meth:`save_generator`."""
-        path = Path(path)
+        path = checks.path("path", path)
         if not path.is_file():
             raise FileNotFoundError(f"generator weights not found: {path}")
         try:

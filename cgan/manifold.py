@@ -14,6 +14,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from scipy.stats import norm
 
+from . import checks
 from .settings import Settings
 
 
@@ -35,7 +36,9 @@ def manifold_z(settings: Settings = Settings()) -> np.ndarray:
 
 def tile(digits: np.ndarray, n: int) -> np.ndarray:
     """Lay ``n*n`` digits (n*n, 28, 28[, 1]), row-major, out as one (28n, 28n) picture."""
-    digits = np.asarray(digits)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be an integer >= 1, got {checks.describe(n)}")
+    digits = checks.array("digits", digits, ndim=(3, 4))
     if digits.ndim == 4:
         digits = digits[..., 0]
     if digits.shape[0] != n * n or digits.ndim != 3:
@@ -58,7 +61,11 @@ def draw_manifolds(graph, labels: Iterable[int] | None = None) -> np.ndarray:
         if labels is not None:
             raise ValueError("the unconditional GAN draws one manifold; pass labels=None")
         return tile(graph.generate(z), n)[None]
-    labels = list(range(s.num_classes)) if labels is None else [int(c) for c in labels]
+    if labels is None:
+        labels = list(range(s.num_classes))
+    else:
+        arr = checks.array("labels", labels, ndim=(0, 1), kinds="iu")
+        labels = [int(c) for c in arr.reshape(-1)]
     bad = [c for c in labels if not 0 <= c < s.num_classes]
     if bad:
         raise ValueError(f"labels must lie in 0..{s.num_classes - 1}, got {bad}")
@@ -77,7 +84,9 @@ def plot_manifold(figure: np.ndarray, path: str | os.PathLike | None = None, sho
     """
     import matplotlib.pyplot as plt
 
-    figure = np.asarray(figure)
+    figure = checks.array("figure", figure, ndim=2)
+    if path is not None:
+        path = checks.output_file("path", path)
     if figure.dtype == np.uint8:
         figure = figure.astype("float32") / 255.0
     fig = plt.figure(figsize=(10, 10))
@@ -89,7 +98,6 @@ def plot_manifold(figure: np.ndarray, path: str | os.PathLike | None = None, sho
     if title:
         ax.set_title(title)
     if path is not None:
-        path = Path(path)
         tmp = path.with_name(path.stem + ".tmp" + path.suffix)
         fig.savefig(tmp, dpi=60, bbox_inches="tight")
         os.replace(tmp, path)
@@ -134,11 +142,18 @@ def write_gif(figures: Sequence[np.ndarray], titles: Sequence[Sequence[str]], pa
 
     Written to a temporary file and renamed, so an existing GIF is never left half-written.
     """
+    path = checks.output_file("path", path)
+    if isinstance(frame_ms, bool) or not isinstance(frame_ms, (int, np.integer)) or frame_ms < 1:
+        raise ValueError(f"frame_ms must be an integer >= 1, got {checks.describe(frame_ms)}")
+    figures = [checks.array(f"figures[{k}]", f, ndim=2) for k, f in enumerate(figures)]
     if len(figures) != len(titles):
         raise ValueError(f"got {len(figures)} pictures but {len(titles)} titles")
     if not len(figures):
         raise ValueError("a GIF needs at least one picture")
-    path = Path(path)
+    if len({f.shape for f in figures}) > 1 or min(figures[0].shape) < 1:
+        raise ValueError(f"all pictures must have one non-empty shape, got {sorted({f.shape for f in figures})}")
+    if any(not isinstance(t, (list, tuple)) or not all(isinstance(line, str) for line in t) for t in titles):
+        raise ValueError("each title must be a list of strings (its lines)")
     frames = [frame_image(f, t) for f, t in zip(figures, titles)]
     tmp = path.with_name(path.stem + ".tmp" + path.suffix)
     frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=frame_ms, loop=0,

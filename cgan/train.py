@@ -25,7 +25,8 @@ from typing import Callable
 
 import numpy as np
 
-from .data import BatchIterator, load_data
+from . import checks
+from .data import MNIST, BatchIterator, load_data
 from .graph import GANGraph
 from .manifold import batch_titles, draw_manifolds, plot_manifold, to_uint8, write_gif
 from .settings import Settings
@@ -57,7 +58,7 @@ class Trainer:
     def __init__(self, settings: Settings, run_dir: str | os.PathLike, data=None):
         self.settings = settings
         self.run_dir = Path(run_dir)
-        self.data = data if data is not None else load_data(num_classes=settings.num_classes)
+        self.data = check_data(data, settings) if data is not None else load_data(num_classes=settings.num_classes)
         z_seed, batch_seed, dropout_seed = np.random.SeedSequence(settings.seed).spawn(3)
         self.rng = np.random.default_rng(z_seed)  # z samples
         self.batches = BatchIterator(self.data.x_train, self.data.y_train_cat, settings.batch_size,
@@ -254,10 +255,24 @@ class Trainer:
         return written
 
 
+def check_data(data, settings: Settings) -> MNIST:
+    """Training data as :func:`cgan.load_data` returns it, checked."""
+    if not isinstance(data, MNIST):
+        raise ValueError(f"data must be a cgan.data.MNIST (as cgan.load_data() returns), got {checks.describe(data)}")
+    x = checks.array("data.x_train", data.x_train, ndim=4, kinds="f")
+    y = checks.array("data.y_train_cat", data.y_train_cat, ndim=2, kinds="f")
+    if x.shape[1:] != (28, 28, 1) or y.shape != (len(x), settings.num_classes):
+        raise ValueError(f"data.x_train must be (N, 28, 28, 1) and data.y_train_cat (N, {settings.num_classes}), "
+                         f"got {x.shape} and {y.shape}")
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"data.x_train must lie in [0, 1], got values in {x.min()}..{x.max()}")
+    if len(x) < settings.batch_size:
+        raise ValueError(f"data has {len(x)} training images, fewer than batch_size={settings.batch_size}")
+    return data
+
+
 def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: bool) -> None:
     settings_file = run_dir / "settings.json"
-    if run_dir.exists() and not run_dir.is_dir():
-        raise ValueError(f"run_dir={str(run_dir)!r} exists and is not a folder")
     has_run = settings_file.exists() or (run_dir / "checkpoints").exists()
     if has_run and overwrite:
         for sub in ("checkpoints", "snapshots"):
@@ -268,7 +283,11 @@ def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: b
         raise ValueError(f"{run_dir} already holds a run's checkpoints; resume it (resume=True), pick another "
                          "folder, or pass overwrite=True to delete them and start over")
     if settings_file.exists():
-        saved = json.loads(settings_file.read_text())
+        try:
+            saved = json.loads(settings_file.read_text())
+        except ValueError as exc:
+            raise ValueError(f"{settings_file} is unreadable ({exc}); pick another folder or pass overwrite=True "
+                             "to start over there") from None
         mine = json.loads(json.dumps(settings.to_dict()))
         diff = sorted(k for k in set(saved) | set(mine) if k != "iterations" and saved.get(k) != mine.get(k))
         if diff:
@@ -283,7 +302,9 @@ def prepare(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/
     A folder holding another run (other settings) is a ``ValueError``, as is one
     holding checkpoints when ``resume=False``, unless ``overwrite=True`` deletes them.
     """
-    run_dir = Path(run_dir)
+    if not isinstance(settings, Settings):
+        raise ValueError(f"settings must be a cgan.Settings, got {checks.describe(settings)}")
+    run_dir = checks.output_dir("run_dir", run_dir)
     _check_run_dir(run_dir, settings, resume, overwrite)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "settings.json").write_text(json.dumps(settings.to_dict(), indent=1))
@@ -307,8 +328,10 @@ def train(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cg
     advice; with ``restarts > 0`` it starts over in ``run_dir`` with a new seed,
     up to that many times. Returns the :class:`Trainer`.
     """
-    if not isinstance(restarts, int) or restarts < 0:
+    if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 0:
         raise ValueError(f"restarts={restarts!r} is invalid; accepted: an integer >= 0")
+    if figs_dir is not None:
+        checks.output_dir("figs_dir", figs_dir)
     while True:
         trainer = prepare(settings, run_dir, resume, overwrite, data)
         try:
