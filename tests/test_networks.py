@@ -68,9 +68,31 @@ def test_a_step_moves_only_its_networks_variables(cgan_graph, batch, step, moved
 def test_dropout_follows_the_learning_phase(cgan_graph, batch):
     _, y, z = batch
     g = cgan_graph
-    run = lambda phase: g.sess.run(g.generated_z, {g.inputs.z_: z, g.inputs.y_: y, g.learning_phase: phase})
-    assert np.array_equal(run(0), run(0))          # drawing: dropout off, deterministic
-    assert not np.array_equal(run(1), run(1))      # training: dropout on
+    def run(phase, seed=(0, 0)):
+        return g.sess.run(g.generated_z, {g.inputs.z_: z, g.inputs.y_: y, g.learning_phase: phase,
+                                          g.dropout_seed: seed})
+
+    assert np.array_equal(run(0, (1, 2)), run(0, (3, 4)))   # drawing: dropout off, whatever the seed
+    assert not np.array_equal(run(0), run(1))               # training: dropout on
+    assert not np.array_equal(run(1, (1, 2)), run(1, (3, 4)))  # masks follow the fed seed ...
+    assert np.array_equal(run(1, (1, 2)), run(1, (1, 2)))      # ... and only the fed seed
+
+
+def test_dropout_keeps_kerass_rate_and_scale():
+    from cgan.networks import Dropout, dropout_seed
+
+    sess = make_session()
+    with sess.graph.as_default():
+        x = tf_keras.layers.Input(shape=(100000,))
+        out = Dropout(0.3)(x)
+        phase = tf_keras.backend.learning_phase()
+        ones = np.ones((1, 100000), "float32")
+        train = sess.run(out, {x: ones, phase: 1, dropout_seed(): [5, 6]})
+        test = sess.run(out, {x: ones, phase: 0})
+    assert abs((train == 0).mean() - 0.3) < 0.01
+    np.testing.assert_allclose(train[train != 0], 1 / 0.7, rtol=1e-6)
+    np.testing.assert_array_equal(test, ones)
+    sess.close()
 
 
 def test_losses_follow_the_article():

@@ -1,0 +1,184 @@
+"""Numbers that judge generated digits (the article reports none).
+
+- conditional accuracy: the share of digits that an independent classifier
+  (:mod:`cgan.classifier`) reads as the label they were drawn for;
+- Fréchet distance between the classifier's penultimate features of two sets;
+- class coverage: the histogram of classes a set is read as;
+- Parzen-window log-likelihood with the protocol of Goodfellow et al. 2014
+  (Table 1): a Gaussian window whose sigma is chosen from logspace(-1, 0, 10) on
+  a validation split, then the mean test log-likelihood and its standard error.
+
+``evaluate`` computes all of them for one generator; ``reference_rows`` adds real
+test digits (the ceiling) and an untrained generator (the floor).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy import linalg
+
+from . import checks
+from .classifier import Classifier, load_classifier
+from .manifold import manifold_z
+
+PAPER_PARZEN = {"GAN (Goodfellow et al. 2014)": (225.0, 2.0),
+                "Conditional GAN (Mirza & Osindero 2014)": (132.0, 1.8)}
+SIGMAS = np.logspace(-1, 0, 10)
+
+
+def _images(name: str, images: Any) -> np.ndarray:
+    arr = checks.array(name, images, ndim=(3, 4), kinds="fiu")
+    return arr.reshape(len(arr), 28, 28, 1).astype("float32") if arr.size else arr.reshape(0, 28, 28, 1)
+
+
+def conditional_accuracy(images: Any, labels: Any, classifier: Classifier | None = None) -> dict:
+    """Share of ``images`` (N, 28, 28[, 1]) that the classifier reads as ``labels`` (N,):
+    ``{"overall": float, "per_label": [10 floats]}`` (NaN for a label with no image)."""
+    images = _images("images", images)
+    labels = checks.array("labels", labels, ndim=1, kinds="iu")
+    if len(labels) != len(images):
+        raise ValueError(f"got {len(images)} images but {len(labels)} labels")
+    pred = (classifier or load_classifier()).predict(images).argmax(1)
+    hit = pred == labels
+    per = [float(hit[labels == c].mean()) if np.any(labels == c) else math.nan for c in range(10)]
+    return {"overall": float(hit.mean()) if len(hit) else math.nan, "per_label": per}
+
+
+def frechet_distance(a: Any, b: Any) -> float:
+    """Fréchet distance between Gaussians fitted to feature sets ``a`` (N, d) and ``b`` (M, d)."""
+    a = checks.array("a", a, ndim=2)
+    b = checks.array("b", b, ndim=2)
+    if a.shape[1] != b.shape[1] or len(a) < 2 or len(b) < 2:
+        raise ValueError(f"a and b must be (N, d) and (M, d) with N, M >= 2, got {a.shape} and {b.shape}")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+    if not np.all(np.isfinite(covmean)):  # near-singular product: regularise, as the FID reference code does
+        eps = np.eye(len(cov_a)) * 1e-6
+        covmean = linalg.sqrtm((cov_a + eps) @ (cov_b + eps))
+    covmean = covmean.real
+    return float(max(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * np.trace(covmean), 0.0))
+
+
+def feature_distance(images_a: Any, images_b: Any, classifier: Classifier | None = None) -> float:
+    """Fréchet distance between two image sets on the classifier's penultimate features."""
+    clf = classifier or load_classifier()
+    return frechet_distance(clf.features(_images("images_a", images_a)), clf.features(_images("images_b", images_b)))
+
+
+def class_coverage(images: Any, classifier: Classifier | None = None) -> list[float]:
+    """Share of ``images`` read as each class 0..9."""
+    pred = (classifier or load_classifier()).predict(_images("images", images)).argmax(1)
+    return (np.bincount(pred, minlength=10) / max(len(pred), 1)).tolist()
+
+
+def parzen_log_likelihoods(samples: Any, points: Any, sigmas: Any = SIGMAS, chunk: int = 256) -> np.ndarray:
+    """log p(x) of each point under a Gaussian Parzen window on ``samples``, for each sigma.
+
+    ``samples`` (N, ...) and ``points`` (M, ...) are flattened to vectors.
+    Returns (len(sigmas), M) float64.
+    """
+    s = checks.array("samples", samples).reshape(len(samples), -1).astype("float64")
+    x = checks.array("points", points).reshape(len(points), -1).astype("float64")
+    sig = checks.array("sigmas", sigmas, ndim=1).astype("float64")
+    if s.shape[1] != x.shape[1] or not len(s) or np.any(sig <= 0):
+        raise ValueError(f"samples and points must have the same width and sigmas be > 0; got {s.shape}, "
+                         f"{x.shape}, sigmas {sig}")
+    n, d = s.shape
+    s_sq = (s ** 2).sum(1)
+    out = np.empty((len(sig), len(x)))
+    for start in range(0, len(x), chunk):
+        xb = x[start:start + chunk]
+        d2 = np.maximum((xb ** 2).sum(1)[:, None] + s_sq[None, :] - 2 * xb @ s.T, 0.0)  # (chunk, N)
+        for k, sigma in enumerate(sig):
+            a = -d2 / (2 * sigma ** 2)
+            m = a.max(1, keepdims=True)
+            lse = (m[:, 0] + np.log(np.exp(a - m).sum(1)))
+            out[k, start:start + chunk] = lse - math.log(n) - d / 2 * math.log(2 * math.pi * sigma ** 2)
+    return out
+
+
+def parzen(samples: Any, validation: Any, test: Any, sigmas: Any = SIGMAS) -> dict:
+    """Goodfellow et al.'s protocol: the sigma with the best mean validation
+    log-likelihood, then the test set's mean log-likelihood and its standard error."""
+    val = parzen_log_likelihoods(samples, validation, sigmas).mean(1)
+    best = int(np.argmax(val))
+    ll = parzen_log_likelihoods(samples, test, [np.asarray(sigmas)[best]])[0]
+    return {"sigma": float(np.asarray(sigmas)[best]), "mean": float(ll.mean()),
+            "se": float(ll.std(ddof=1) / math.sqrt(len(ll))), "validation_means": val.tolist()}
+
+
+def generate_set(graph, per_label: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
+    """``per_label`` digits of each class from random z ~ N(0, I) (CGAN), or
+    ``10 * per_label`` digits (plain GAN, labels None)."""
+    s = graph.settings
+    n = per_label * s.num_classes
+    z = rng.standard_normal((n, s.latent_dim)).astype("float32")
+    if not s.conditional:
+        return graph.generate(z), None
+    labels = np.repeat(np.arange(s.num_classes), per_label)
+    return graph.generate(z, labels), labels
+
+
+def evaluate(graph, data, per_label: int = 1000, seed: int = 0, classifier: Classifier | None = None,
+             with_parzen: bool = True) -> dict:
+    """Every metric for one generator (a :class:`cgan.GANGraph`) against MNIST ``data``
+    (:func:`cgan.load_data`). The Parzen validation split is the last 10,000 training images."""
+    clf = classifier or load_classifier()
+    rng = np.random.default_rng(seed)
+    images, labels = generate_set(graph, per_label, rng)
+    test_feats = clf.features(data.x_test)
+    feats = clf.features(images)
+    row: dict[str, Any] = {"samples": len(images), "fd": frechet_distance(feats, test_feats),
+                           "coverage": class_coverage(images, clf)}
+    if labels is not None:
+        row["accuracy_random_z"] = conditional_accuracy(images, labels, clf)
+        z = manifold_z(graph.settings)
+        grid_labels = np.repeat(np.arange(graph.settings.num_classes), len(z))
+        grid_images = graph.generate(np.tile(z, (graph.settings.num_classes, 1)), grid_labels)
+        row["accuracy_manifold"] = conditional_accuracy(grid_images, grid_labels, clf)
+        row["fd_per_label"] = [frechet_distance(feats[labels == c], test_feats[data.y_test == c])
+                               for c in range(10)]
+    if with_parzen:
+        row["parzen"] = parzen(images, data.x_train[-10000:], data.x_test)
+    return row
+
+
+def evaluate_real(data, n: int = 10000, classifier: Classifier | None = None, with_parzen: bool = True) -> dict:
+    """The ceiling: the same metrics for real digits. The 'generated' set is the
+    first ``n`` training images (outside the Parzen validation split), judged
+    against the test set; accuracy is the classifier's on the test set itself."""
+    clf = classifier or load_classifier()
+    real, real_labels = data.x_train[:n], data.y_train[:n].astype("int64")
+    test_feats, feats = clf.features(data.x_test), clf.features(real)
+    acc = conditional_accuracy(data.x_test, data.y_test.astype("int64"), clf)
+    row = {"samples": n, "fd": frechet_distance(feats, test_feats), "coverage": class_coverage(real, clf),
+           "accuracy_random_z": acc, "accuracy_manifold": acc,
+           "fd_per_label": [frechet_distance(feats[real_labels == c], test_feats[data.y_test == c])
+                            for c in range(10)]}
+    if with_parzen:
+        row["parzen"] = parzen(real, data.x_train[-10000:], data.x_test)
+    return row
+
+
+def snapshot_curves(trainer, classifier: Classifier | None = None, data=None) -> dict:
+    """Manifold conditional accuracy and Fréchet distance (to the test set) at each
+    stored snapshot of a CGAN run (a :class:`cgan.Trainer`), for curves over training."""
+    from .data import load_data
+
+    clf = classifier or load_classifier()
+    data = data if data is not None else load_data()
+    test_feats = clf.features(data.x_test)
+    periods, figures = trainer.load_snapshots()
+    n = trainer.settings.grid_size
+    acc, fd = [], []
+    for pictures in figures:  # (n_labels, 28n, 28n) uint8
+        digits = pictures.reshape(len(pictures), n, 28, n, 28).transpose(0, 1, 3, 2, 4).reshape(-1, 28, 28)
+        digits = digits.astype("float32") / 255.0
+        labels = np.repeat(np.arange(len(pictures)), n * n)
+        acc.append(conditional_accuracy(digits, labels, clf)["overall"])
+        fd.append(frechet_distance(clf.features(digits), test_feats))
+    batches = [p * trainer.settings.batches_per_period for p in periods]
+    return {"batch": batches, "accuracy_manifold": acc, "fd": fd}
