@@ -42,6 +42,43 @@ def _settings(args: argparse.Namespace, **fixed) -> Settings:
     return Settings().replace(**changes)
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from . import metrics
+    from .data import load_data
+    from .graph import GANGraph
+    if args.per_label < 2:
+        raise ValueError(f"--per-label must be >= 2, got {args.per_label}")
+    figs = Path(args.figs_dir)
+    figs.mkdir(parents=True, exist_ok=True)
+    data = load_data()
+    parzen = not args.no_parzen
+    rows = {"real test digits (ceiling)": metrics.evaluate_real(data, 10 * args.per_label, with_parzen=parzen)}
+    for name, settings in (("untrained CGAN (floor)", Settings(seed=0)),
+                           ("untrained GAN (floor)", Settings(seed=0, conditional=False))):
+        graph = GANGraph(settings)
+        rows[name] = metrics.evaluate(graph, data, args.per_label, with_parzen=parzen)
+        graph.close()
+    for name, path in (("trained CGAN", args.cgan), ("trained GAN", args.gan)):
+        graph = GANGraph.from_generator_file(path)
+        rows[f"{name} ({path})"] = metrics.evaluate(graph, data, args.per_label, with_parzen=parzen)
+        graph.close()
+    command = (f"python -m cgan evaluate --cgan {args.cgan} --gan {args.gan} --curves-run {args.curves_run} "
+               f"--figs-dir {args.figs_dir} --per-label {args.per_label}" + (" --no-parzen" if not parzen else ""))
+    report = {"command": command, "rows": rows}
+    if (Path(args.curves_run) / "settings.json").is_file():
+        report["curves"] = metrics.snapshot_curves(args.curves_run, data=data)
+        metrics.plot_curves(report["curves"], figs / "metrics_over_training.png")
+    (figs / "metrics.json").write_text(json.dumps(report, indent=1))
+    trained = [r for n, r in rows.items() if n.startswith("trained CGAN")][0]
+    md = (f"Made by `{command}`.\n\n" + metrics.table(rows) + "\n\nTrained CGAN, per label:\n\n"
+          + metrics.per_label_table(trained) + "\n")
+    (figs / "metrics.md").write_text(md)
+    print(md)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cgan", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -57,7 +94,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs-dir", default="runs", help="run folders runs/cgan and runs/gan (default runs)")
     _add_run_options(p)
 
+    p = sub.add_parser("evaluate", help="judge trained generators: classifier accuracy, Fréchet distance, "
+                                        "class coverage, Parzen log-likelihood; table in figs/metrics.md")
+    p.add_argument("--cgan", default="runs/cgan/generator.npz", help="the CGAN's generator.npz")
+    p.add_argument("--gan", default="runs/gan/generator.npz", help="the plain GAN's generator.npz")
+    p.add_argument("--curves-run", default="runs/cgan", help="CGAN run folder whose snapshots give the curves")
+    p.add_argument("--figs-dir", default="figs", help="where metrics.json, metrics.md and the curves go")
+    p.add_argument("--per-label", type=int, default=1000, help="generated digits per class (default 1000)")
+    p.add_argument("--no-parzen", action="store_true", help="skip the (slow) Parzen estimate")
+
     args = parser.parse_args(argv)
+    if args.command == "evaluate":
+        try:
+            return _evaluate(args)
+        except (ValueError, FileNotFoundError) as exc:
+            parser.error(str(exc))
     from .train import TrainingDiverged, train  # imports TensorFlow: after the arguments are known to be good
 
     try:

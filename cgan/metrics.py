@@ -14,6 +14,7 @@ test digits (the ceiling) and an untrained generator (the floor).
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -54,7 +55,9 @@ def frechet_distance(a: Any, b: Any) -> float:
         raise ValueError(f"a and b must be (N, d) and (M, d) with N, M >= 2, got {a.shape} and {b.shape}")
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+    with warnings.catch_warnings():  # dead ReLU features make the product singular: handled below
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
     if not np.all(np.isfinite(covmean)):  # near-singular product: regularise, as the FID reference code does
         eps = np.eye(len(cov_a)) * 1e-6
         covmean = linalg.sqrtm((cov_a + eps) @ (cov_b + eps))
@@ -163,16 +166,20 @@ def evaluate_real(data, n: int = 10000, classifier: Classifier | None = None, wi
     return row
 
 
-def snapshot_curves(trainer, classifier: Classifier | None = None, data=None) -> dict:
+def snapshot_curves(run_dir, classifier: Classifier | None = None, data=None) -> dict:
     """Manifold conditional accuracy and Fréchet distance (to the test set) at each
-    stored snapshot of a CGAN run (a :class:`cgan.Trainer`), for curves over training."""
+    stored snapshot of a CGAN run folder, for curves over training. Reads only."""
     from .data import load_data
+    from .train import read_snapshots, saved_settings
 
+    settings = saved_settings(run_dir)
+    if not settings.conditional:
+        raise ValueError(f"{run_dir} holds a plain GAN run; curves need a CGAN's labelled manifolds")
     clf = classifier or load_classifier()
     data = data if data is not None else load_data()
     test_feats = clf.features(data.x_test)
-    periods, figures = trainer.load_snapshots()
-    n = trainer.settings.grid_size
+    periods, figures = read_snapshots(run_dir)
+    n = settings.grid_size
     acc, fd = [], []
     for pictures in figures:  # (n_labels, 28n, 28n) uint8
         digits = pictures.reshape(len(pictures), n, 28, n, 28).transpose(0, 1, 3, 2, 4).reshape(-1, 28, 28)
@@ -180,5 +187,54 @@ def snapshot_curves(trainer, classifier: Classifier | None = None, data=None) ->
         labels = np.repeat(np.arange(len(pictures)), n * n)
         acc.append(conditional_accuracy(digits, labels, clf)["overall"])
         fd.append(frechet_distance(clf.features(digits), test_feats))
-    batches = [p * trainer.settings.batches_per_period for p in periods]
-    return {"batch": batches, "accuracy_manifold": acc, "fd": fd}
+    return {"batch": [p * settings.batches_per_period for p in periods], "accuracy_manifold": acc, "fd": fd}
+
+
+def table(rows: dict[str, dict]) -> str:
+    """A Markdown table of evaluated rows (name -> :func:`evaluate` result), with the papers' Parzen figures."""
+    def pct(row, key):
+        return f"{100 * row[key]['overall']:.1f}%" if key in row else "n/a"
+
+    def parzen_cell(row):
+        p = row.get("parzen")
+        return f"{p['mean']:.0f} ± {p['se']:.1f} (σ={p['sigma']:.3f})" if p else "not run"
+
+    lines = ["| model | accuracy, manifold | accuracy, random z | Fréchet distance | classes ≥ 5% | "
+             "largest class share | Parzen log-likelihood |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, row in rows.items():
+        cov = row["coverage"]
+        lines.append(f"| {name} | {pct(row, 'accuracy_manifold')} | {pct(row, 'accuracy_random_z')} | "
+                     f"{row['fd']:.2f} | {sum(c >= 0.05 for c in cov)} | {max(cov):.2f} | {parzen_cell(row)} |")
+    for name, (mean, se) in PAPER_PARZEN.items():
+        lines.append(f"| {name}, paper | | | | | | {mean:.0f} ± {se} |")
+    return "\n".join(lines)
+
+
+def per_label_table(row: dict) -> str:
+    """Per-label accuracy and Fréchet distance of one conditional row."""
+    lines = ["| label | " + " | ".join(str(c) for c in range(10)) + " |", "|---" * 11 + "|"]
+    for key, title in (("accuracy_manifold", "accuracy, manifold"), ("accuracy_random_z", "accuracy, random z")):
+        lines.append(f"| {title} | " + " | ".join(f"{100 * v:.0f}%" for v in row[key]["per_label"]) + " |")
+    lines.append("| Fréchet distance | " + " | ".join(f"{v:.1f}" for v in row["fd_per_label"]) + " |")
+    return "\n".join(lines)
+
+
+def plot_curves(curves: dict, path) -> None:
+    """Manifold accuracy and Fréchet distance over training, one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    path = checks.output_file("path", path)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.5))
+    ax1.plot(curves["batch"], [100 * a for a in curves["accuracy_manifold"]])
+    ax1.set(xlabel="iteration", ylabel="conditional accuracy on the manifolds, %", ylim=(0, 100))
+    ax2.plot(curves["batch"], curves["fd"])
+    ax2.set(xlabel="iteration", ylabel="Fréchet distance to the test set", yscale="log")
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)

@@ -131,12 +131,8 @@ class Trainer:
         return figures
 
     def load_snapshots(self) -> tuple[list[int], np.ndarray]:
-        """The stored snapshots: periods and uint8 pictures (n_snapshots, n_labels, H, W)."""
-        figures = []
-        for period in self.periods:
-            with np.load(self.snapshot_dir / f"period-{period:05d}.npz") as npz:
-                figures.append(npz["figures"])
-        return list(self.periods), np.stack(figures) if figures else np.zeros((0, 0, 0, 0), "uint8")
+        """The snapshots this run has drawn: periods and uint8 pictures (n_snapshots, n_labels, H, W)."""
+        return read_snapshots(self.run_dir, self.periods)
 
     # -- checkpoints -----------------------------------------------------------------
     @property
@@ -253,6 +249,29 @@ class Trainer:
             written.append(write_gif(figures[:, k], batch_titles(label, periods, s.batches_per_period),
                                      figs_dir / f"{stem}.gif", s.gif_frame_ms))
         return written
+
+
+def read_snapshots(run_dir: str | os.PathLike, periods: list[int] | None = None) -> tuple[list[int], np.ndarray]:
+    """Snapshots stored in ``run_dir`` (those of ``periods``, default all), read-only:
+    periods and uint8 pictures (n_snapshots, n_labels, H, W)."""
+    folder = checks.path("run_dir", run_dir) / "snapshots"
+    if periods is None:
+        periods = sorted(int(p.stem.split("-")[1]) for p in folder.glob("period-*.npz"))
+    figures = []
+    for period in periods:
+        with np.load(folder / f"period-{period:05d}.npz") as npz:
+            figures.append(npz["figures"])
+    return list(periods), np.stack(figures) if figures else np.zeros((0, 0, 0, 0), "uint8")
+
+
+def saved_settings(run_dir: str | os.PathLike) -> Settings:
+    """The settings a run folder was started with."""
+    file = checks.path("run_dir", run_dir) / "settings.json"
+    if not file.is_file():
+        raise FileNotFoundError(f"{file} not found: {run_dir} holds no run")
+    values = json.loads(file.read_text())
+    values["save_periods"] = tuple(values["save_periods"])
+    return Settings.from_dict(values)
 
 
 def check_data(data, settings: Settings) -> MNIST:
