@@ -50,6 +50,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     from .graph import GANGraph
     if args.per_label < 2:
         raise ValueError(f"--per-label must be >= 2, got {args.per_label}")
+    for path in (args.cgan, args.gan):
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"generator weights not found: {path}; train them with `python -m cgan figures`")
     figs = Path(args.figs_dir)
     figs.mkdir(parents=True, exist_ok=True)
     data = load_data()

@@ -89,3 +89,33 @@ def test_evaluate_untrained_generator_is_the_floor(clf, mnist, cgan_graph, gan_g
 def test_metrics_reject_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_evaluate_command_writes_the_table_and_curves(small_data, tmp_path, capsys):
+    import cgan
+    from cgan.cli import main
+    from conftest import TINY
+
+    for name, conditional in (("cgan", True), ("gan", False)):
+        cgan.train(TINY.replace(conditional=conditional), tmp_path / name, progress=False,
+                   data=small_data).graph.close()
+    figs = tmp_path / "figs"
+    assert main(["evaluate", "--cgan", str(tmp_path / "cgan" / "generator.npz"), "--gan",
+                 str(tmp_path / "gan" / "generator.npz"), "--curves-run", str(tmp_path / "cgan"),
+                 "--figs-dir", str(figs), "--per-label", "5", "--no-parzen"]) == 0
+    report = json.loads((figs / "metrics.json").read_text())
+    assert len(report["rows"]) == 5 and report["command"].startswith("python -m cgan evaluate")
+    assert report["curves"]["batch"] == [0, 2]  # TINY snapshots periods 0 and 2, one batch a period
+    assert (figs / "metrics_over_training.png").is_file()
+    md = (figs / "metrics.md").read_text()
+    assert "real test digits (ceiling)" in md and "225 ± 2.0" in md and "Fréchet distance" in md
+    assert md in capsys.readouterr().out
+
+
+def test_evaluate_command_rejects_a_missing_generator(tmp_path, capsys):
+    from cgan.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["evaluate", "--cgan", str(tmp_path / "none.npz"), "--figs-dir", str(tmp_path), "--no-parzen",
+              "--per-label", "2"])
+    assert exc.value.code == 2 and "generator weights not found" in capsys.readouterr().err
