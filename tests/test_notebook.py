@@ -8,7 +8,7 @@ from PIL import Image
 from cgan.cli import main
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "cgan_gan_tensorflow.ipynb"
-TINY_PARAMS = dict(iterations=3, batch_size=16, seed=0,
+TINY_PARAMS = dict(iterations=3, batch_size=16, seed=0, eval_per_label=5, eval_parzen=False,
                    extra_settings={"batches_per_period": 1, "save_periods": [0, 2], "grid_size": 3})
 
 
@@ -26,6 +26,8 @@ def test_notebook_runs_headless_and_writes_its_figures(tmp_path):
     text = out.read_text()
     assert "def build_losses" in text  # the lesson's code is shown from cgan itself
     assert "3 iterations" in text
+    assert "real test digits (ceiling)" in text and "untrained generator (floor)" in text  # the metrics table
+    assert (figs / "metrics_over_training.png").is_file()
 
 
 def test_notebook_rejects_an_unknown_parameter(tmp_path):
