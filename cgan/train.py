@@ -308,7 +308,12 @@ def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: b
             raise ValueError(f"{settings_file} is unreadable ({exc}); pick another folder or pass overwrite=True "
                              "to start over there") from None
         mine = json.loads(json.dumps(settings.to_dict()))
-        diff = sorted(k for k in set(saved) | set(mine) if k != "iterations" and saved.get(k) != mine.get(k))
+        # A setting added after the run started is taken at its default. Settings that
+        # leave the math unchanged (iterations to run, speed, bookkeeping) may differ.
+        defaults = json.loads(json.dumps(Settings().to_dict()))
+        free = {"iterations", "fused_upsampling", "threads", "checkpoints_kept", "stall_periods", "stall_loss"}
+        diff = sorted(k for k in set(saved) | set(mine)
+                      if k not in free and saved.get(k, defaults.get(k)) != mine.get(k))
         if diff:
             raise ValueError(f"{run_dir} holds another run (its settings differ in {diff}); pick another folder "
                              "or pass overwrite=True to start over there")
