@@ -113,13 +113,17 @@ def to_uint8(figures: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(np.asarray(figures) * 255.0), 0, 255).astype("uint8")
 
 
-def frame_image(figure: np.ndarray, title: Sequence[str], scale: int = 1):
-    """A GIF frame: the manifold in the Greys colormap on [0, 1] under a title."""
+def frame_image(figure: np.ndarray, title: Sequence[str], scale: int = 1, levels: int = 256):
+    """A GIF frame: the manifold in the Greys colormap on [0, 1] under a title,
+    with ``levels`` grey levels."""
     from matplotlib import colormaps
     from PIL import Image, ImageDraw, ImageFont
 
     values = figure.astype("float32") / 255.0 if figure.dtype == np.uint8 else np.asarray(figure, "float32")
     lut = (colormaps["Greys"](np.linspace(0, 1, 256))[:, 0] * 255).round().astype("uint8")
+    if levels < 256:  # quantise the colormap's output to `levels` evenly spaced greys
+        step = 255 / (levels - 1)
+        lut = (np.rint(lut / step) * step).round().astype("uint8")
     grey = lut[np.clip(np.rint(values * 255), 0, 255).astype(int)]
     body = Image.fromarray(grey, mode="L")
     if scale != 1:
@@ -137,14 +141,17 @@ def frame_image(figure: np.ndarray, title: Sequence[str], scale: int = 1):
 
 
 def write_gif(figures: Sequence[np.ndarray], titles: Sequence[Sequence[str]], path: str | os.PathLike,
-              frame_ms: int = 100) -> Path:
-    """Write one GIF frame per picture (each with its title lines), ``frame_ms`` a frame.
+              frame_ms: int = 100, grey_levels: int = 256) -> Path:
+    """Write one GIF frame per picture (each with its title lines), ``frame_ms`` a frame,
+    in ``grey_levels`` grey levels.
 
     Written to a temporary file and renamed, so an existing GIF is never left half-written.
     """
     path = checks.output_file("path", path)
     if isinstance(frame_ms, bool) or not isinstance(frame_ms, (int, np.integer)) or frame_ms < 1:
         raise ValueError(f"frame_ms must be an integer >= 1, got {checks.describe(frame_ms)}")
+    if isinstance(grey_levels, bool) or not isinstance(grey_levels, (int, np.integer)) or not 2 <= grey_levels <= 256:
+        raise ValueError(f"grey_levels must be an integer in 2..256, got {checks.describe(grey_levels)}")
     figures = [checks.array(f"figures[{k}]", f, ndim=2) for k, f in enumerate(figures)]
     if len(figures) != len(titles):
         raise ValueError(f"got {len(figures)} pictures but {len(titles)} titles")
@@ -154,7 +161,7 @@ def write_gif(figures: Sequence[np.ndarray], titles: Sequence[Sequence[str]], pa
         raise ValueError(f"all pictures must have one non-empty shape, got {sorted({f.shape for f in figures})}")
     if any(not isinstance(t, (list, tuple)) or not all(isinstance(line, str) for line in t) for t in titles):
         raise ValueError("each title must be a list of strings (its lines)")
-    frames = [frame_image(f, t) for f, t in zip(figures, titles)]
+    frames = [frame_image(f, t, levels=grey_levels) for f, t in zip(figures, titles)]
     tmp = path.with_name(path.stem + ".tmp" + path.suffix)
     frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=frame_ms, loop=0,
                    optimize=False)

@@ -42,6 +42,7 @@ class Settings:
     grid_low: float = 0.05         # z on norm.ppf(linspace(grid_low, grid_high, grid_size))
     grid_high: float = 0.95
     gif_frame_ms: int = 100        # GIF frame duration
+    gif_grey_levels: int = 16      # grey levels in the GIFs (256: all; 16 keeps 145 frames near 3 MB a label)
 
     # Speed (not in the article): exact reformulations, on by default since the math is the same.
     fused_upsampling: bool = True  # UpSampling2D + 5x5 Conv2D as one smaller conv (cgan.networks.UpsampledConv2D)
@@ -67,6 +68,8 @@ class Settings:
         for name in ("batch_size", "latent_dim", "num_classes", "k_step", "batches_per_period", "grid_size",
                      "gif_frame_ms", "checkpoints_kept"):
             need(name, is_int(getattr(self, name)) and getattr(self, name) >= 1, "an integer >= 1")
+        need("gif_grey_levels", is_int(self.gif_grey_levels) and 2 <= self.gif_grey_levels <= 256,
+             "an integer in 2..256")
         need("latent_dim", self.latent_dim >= 2, "an integer >= 2 (the manifold spans the first two z axes)")
         need("num_classes", self.num_classes >= 2, "an integer >= 2")
         need("iterations", is_int(self.iterations) and self.iterations >= 0, "an integer >= 0")

@@ -247,7 +247,7 @@ class Trainer:
             plot_manifold(figures[-1, k], figs_dir / f"{stem}.png", title=title)
             written.append(figs_dir / f"{stem}.png")
             written.append(write_gif(figures[:, k], batch_titles(label, periods, s.batches_per_period),
-                                     figs_dir / f"{stem}.gif", s.gif_frame_ms))
+                                     figs_dir / f"{stem}.gif", s.gif_frame_ms, s.gif_grey_levels))
         return written
 
 
@@ -311,7 +311,8 @@ def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: b
         # A setting added after the run started is taken at its default. Settings that
         # leave the math unchanged (iterations to run, speed, bookkeeping) may differ.
         defaults = json.loads(json.dumps(Settings().to_dict()))
-        free = {"iterations", "fused_upsampling", "threads", "checkpoints_kept", "stall_periods", "stall_loss"}
+        free = {"iterations", "fused_upsampling", "threads", "checkpoints_kept", "stall_periods", "stall_loss",
+                "gif_grey_levels"}
         diff = sorted(k for k in set(saved) | set(mine)
                       if k not in free and saved.get(k, defaults.get(k)) != mine.get(k))
         if diff:

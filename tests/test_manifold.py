@@ -73,6 +73,9 @@ def test_gif_has_one_frame_per_snapshot(tmp_path):
 def test_frame_uses_greys_on_zero_to_one():
     im = np.asarray(frame_image(np.array([[0.0, 1.0]] * 2, "float32"), ["t"]))
     assert im[-1, 0] == 255 and im[-1, 1] == 0
+    ramp = np.linspace(0, 1, 300, dtype="float32")[None].repeat(2, 0)
+    assert len(np.unique(np.asarray(frame_image(ramp, ["t"]))[-1])) > 100
+    assert len(np.unique(np.asarray(frame_image(ramp, ["t"], levels=16))[-1])) <= 16
 
 
 def test_write_gif_rejects_mismatched_titles(tmp_path):

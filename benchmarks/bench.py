@@ -1,0 +1,227 @@
+"""Benchmark of the training steps, snapshots and GIFs, side by side with the modern way.
+
+    python benchmarks/bench.py                      # the article's batch 256, 5 rounds
+    python benchmarks/bench.py --batch-size 16 --rounds 1 --steps 1 --snapshots 3   # smoke test
+
+In one run, interleaved round by round after a warm-up, it measures the ms per
+discriminator and per generator step of
+
+- ``ours``: our TF1 graph as it trains by default (fused upsampling convolutions);
+- ``article layers``: the same graph with the article's UpSampling2D + Conv2D layers;
+- ``tf.function peer``: the same model in Keras 3 with a ``tf.function`` +
+  ``GradientTape`` train step, in its own process (benchmarks/peer_tf_function.py);
+
+with medians and min-max over rounds and the ratios to the peer; the machine's fp32
+peak (a 2048x2048 matmul and the generator's main 5x5 convolution) and the fraction
+of it each step reaches, from the article model's FLOP count; the time of one
+snapshot (all 10 labels) and of writing all GIFs from the article's 145 snapshots;
+the mean D and G steps per iteration of a real run (``--run-dir``); and peak
+resident memory. Prints a table and writes JSON (``--out``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import tensorflow as tf  # noqa: E402
+
+import cgan  # noqa: E402
+from cgan.data import mnist_path  # noqa: E402
+from cgan.manifold import batch_titles, write_gif  # noqa: E402
+
+
+def model_macs(settings: cgan.Settings) -> dict[str, float]:
+    """Multiply-adds per image of the article's layers (plain upsampling), forward."""
+    c = settings.num_classes if settings.conditional else 0
+    g = ((settings.latent_dim + c) * 7 * 7 * 64 + 14 * 14 * 25 * 64 * 64 + 14 * 14 * 9 * 64 * 32
+         + 28 * 28 * 25 * 32 * 1)
+    d = 14 * 14 * 49 * 1 * 128 + 7 * 7 * 9 * (128 + c) * 128 + 7 * 7 * 128
+    return {"G_forward": g, "D_forward": d}
+
+
+def step_flops(settings: cgan.Settings) -> dict[str, float]:
+    """FLOPs of one step at the settings' batch size (backward counted as twice forward).
+
+    D step: G forward, D forward on real and generated images, D backward on both.
+    G step: G and D forward, D backward to its input (about one forward), G backward.
+    """
+    m = model_macs(settings)
+    g, d = m["G_forward"], m["D_forward"]
+    per_image = {"d": g + 2 * d + 2 * 2 * d, "g": g + d + d + 2 * g}
+    return {k: 2 * v * settings.batch_size for k, v in per_image.items()}
+
+
+def stats(times: list[float]) -> dict[str, float]:
+    ms = np.asarray(times) * 1000
+    return {"median_ms": float(np.median(ms)), "min_ms": float(ms.min()), "max_ms": float(ms.max()), "n": len(ms)}
+
+
+def measure_peak(rounds: int) -> dict[str, float]:
+    """fp32 GFLOP/s of a 2048x2048 matmul and of the generator's 5x5 conv at batch 256."""
+    graph = tf.Graph()
+    with graph.as_default():
+        sess = tf.compat.v1.Session(graph=graph)
+        rng = np.random.default_rng(0)
+        # variables, not constants: grappler would fold a product of constants away
+        a = tf.compat.v1.Variable(rng.standard_normal((2048, 2048), "float32"))
+        mm = tf.reduce_sum(tf.matmul(a, a))
+        x = tf.compat.v1.Variable(rng.standard_normal((256, 14, 14, 64), "float32"))
+        k = tf.compat.v1.Variable(rng.standard_normal((5, 5, 64, 64), "float32"))
+        conv = tf.reduce_sum(tf.nn.conv2d(x, k, 1, "SAME"))
+        sess.run(tf.compat.v1.global_variables_initializer())
+        out = {}
+        for name, op, flops in (("matmul_2048", mm, 2 * 2048 ** 3), ("generator_conv5x5", conv,
+                                                                     2 * 256 * 14 * 14 * 25 * 64 * 64)):
+            sess.run(op)
+            times = []
+            for _ in range(max(3, rounds)):
+                t = time.perf_counter()
+                sess.run(op)
+                times.append(time.perf_counter() - t)
+            out[name] = flops / float(np.median(times)) / 1e9
+        sess.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    p.add_argument("--steps", type=int, default=3, help="D and G steps per variant per round (default 3)")
+    p.add_argument("--snapshots", type=int, default=145, help="GIF frames per label (article: 145)")
+    p.add_argument("--run-dir", default="runs/cgan", help="a run whose history gives the mean steps per iteration")
+    p.add_argument("--out", default="benchmarks/results.json")
+    p.add_argument("--no-peer", action="store_true", help="skip the tf.function peer")
+    args = p.parse_args(argv)
+    if args.batch_size < 1 or args.rounds < 1 or args.steps < 1 or args.snapshots < 1:
+        p.error("--batch-size, --rounds, --steps and --snapshots must be >= 1")
+
+    settings = cgan.Settings(batch_size=args.batch_size, seed=0)
+    data = cgan.load_data()
+    x, y = data.x_train[:args.batch_size], data.y_train_cat[:args.batch_size]
+    z = np.random.default_rng(0).standard_normal((args.batch_size, settings.latent_dim)).astype("float32")
+    variants = {"ours": cgan.GANGraph(settings),
+                "article layers": cgan.GANGraph(settings.replace(fused_upsampling=False))}
+    times = {name: {"d": [], "g": []} for name in [*variants, "tf.function peer"]}
+
+    peer = None
+    if not args.no_peer:
+        peer = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "peer_tf_function.py"),
+                                 str(mnist_path()), str(args.batch_size)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+        json.loads(peer.stdout.readline())  # ready: traced and warmed up
+    for g in variants.values():  # warm-up
+        g.step_d(x, y, z)
+        g.step_g(x, y, z)
+
+    for _ in range(args.rounds):
+        for name, g in variants.items():
+            for key, step in (("d", g.step_d), ("g", g.step_g)):
+                for _ in range(args.steps):
+                    t = time.perf_counter()
+                    step(x, y, z)
+                    times[name][key].append(time.perf_counter() - t)
+        if peer is not None:
+            peer.stdin.write(f"{args.steps}\n")
+            peer.stdin.flush()
+            got = json.loads(peer.stdout.readline())
+            for key in "dg":
+                times["tf.function peer"][key] += got[key]
+    if peer is not None:
+        peer.stdin.write("quit\n")
+        peer.stdin.flush()
+        peer.wait(timeout=60)
+    else:
+        del times["tf.function peer"]
+
+    flops = step_flops(settings)
+    peak = measure_peak(args.rounds)
+    steps = {name: {k: stats(v) for k, v in t.items()} for name, t in times.items()}
+    for name, t in steps.items():
+        for key in "dg":
+            t[key]["gflops"] = flops[key] / t[key]["median_ms"] * 1e-6
+            t[key]["fraction_of_matmul_peak"] = t[key]["gflops"] / peak["matmul_2048"]
+            if "tf.function peer" in steps:
+                t[key]["ratio_to_peer"] = t[key]["median_ms"] / steps["tf.function peer"][key]["median_ms"]
+
+    # snapshots and GIFs at the article's settings
+    ours = variants["ours"]
+    snap_times = []
+    for _ in range(max(3, args.rounds)):
+        t = time.perf_counter()
+        figures = cgan.manifold.to_uint8(cgan.draw_manifolds(ours))
+        with tempfile.TemporaryFile() as fh:
+            np.savez_compressed(fh, figures=figures, period=0)
+        snap_times.append(time.perf_counter() - t)
+    with tempfile.TemporaryDirectory() as tmp:
+        rng = np.random.default_rng(0)
+        frames = [np.clip(f.astype(int) + rng.integers(-3, 4, f.shape), 0, 255).astype("uint8")
+                  for f in [figures] * args.snapshots]  # slightly different frames, as in training
+        periods = list(cgan.ARTICLE_SAVE_PERIODS[:args.snapshots])
+        t = time.perf_counter()
+        for label in range(settings.num_classes):
+            write_gif([f[label] for f in frames], batch_titles(label, periods, 20), Path(tmp) / f"{label}.gif",
+                      settings.gif_frame_ms, settings.gif_grey_levels)
+        gif_seconds = time.perf_counter() - t
+        gif_mb = sum(f.stat().st_size for f in Path(tmp).iterdir()) / 1e6
+
+    mean_steps = None
+    ckpts = sorted((Path(args.run_dir) / "checkpoints").glob("ckpt-*[0-9]"))
+    if ckpts:
+        with open(ckpts[-1] / "state.pkl", "rb") as fh:
+            h = pickle.load(fh)["history"]
+        mean_steps = {"iterations": len(h["d_steps"]), "d": float(np.mean(h["d_steps"])),
+                      "g": float(np.mean(h["g_steps"])), "run_dir": args.run_dir}
+
+    result = {
+        "command": "python benchmarks/bench.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "tensorflow": tf.__version__},
+        "batch_size": args.batch_size, "rounds": args.rounds, "steps_per_round": args.steps,
+        "model_gflop_per_step": {k: v / 1e9 for k, v in flops.items()},
+        "peak_gflops": peak, "steps": steps,
+        "snapshot_seconds": stats(snap_times)["median_ms"] / 1000,
+        "gifs_seconds": gif_seconds, "gifs_frames_per_label": args.snapshots, "gifs_megabytes": gif_mb,
+        "mean_steps_per_iteration": mean_steps,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
+
+    print(f"batch {args.batch_size}, {args.rounds} interleaved rounds x {args.steps} steps; medians (min-max)")
+    print(f"{'variant':<18} {'D step ms':>22} {'G step ms':>22} {'D/peer':>7} {'G/peer':>7} {'D %peak':>8} "
+          f"{'G %peak':>8}")
+    for name, t in steps.items():
+        d, g = t["d"], t["g"]
+        cell = lambda s: f"{s['median_ms']:.0f} ({s['min_ms']:.0f}-{s['max_ms']:.0f})"  # noqa: E731
+        print(f"{name:<18} {cell(d):>22} {cell(g):>22} {d.get('ratio_to_peer', float('nan')):>7.2f} "
+              f"{g.get('ratio_to_peer', float('nan')):>7.2f} {100 * d['fraction_of_matmul_peak']:>7.0f}% "
+              f"{100 * g['fraction_of_matmul_peak']:>7.0f}%")
+    print(f"peak fp32: matmul {peak['matmul_2048']:.0f} GFLOP/s, generator conv {peak['generator_conv5x5']:.0f} "
+          f"GFLOP/s; model {flops['d'] / 1e9:.1f} GFLOP per D step, {flops['g'] / 1e9:.1f} per G step")
+    print(f"one snapshot (10 labels): {result['snapshot_seconds']:.2f} s; all GIFs ({args.snapshots} frames x 10): "
+          f"{gif_seconds:.1f} s, {gif_mb:.1f} MB")
+    if mean_steps:
+        print(f"mean steps per iteration in {args.run_dir} ({mean_steps['iterations']} iterations): "
+              f"D {mean_steps['d']:.2f}, G {mean_steps['g']:.2f}")
+    print(f"peak resident memory: {result['peak_rss_mib']:.0f} MiB; JSON: {out}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

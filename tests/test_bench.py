@@ -1,0 +1,25 @@
+"""The benchmark runs (at tiny settings: CI proves it works; it asserts no timings)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_benchmark_runs_and_writes_json(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--batch-size", "8", "--rounds",
+                           "1", "--steps", "1", "--snapshots", "2", "--out", str(out), "--run-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert set(result["steps"]) == {"ours", "article layers", "tf.function peer"}
+    for variant in result["steps"].values():
+        for key in "dg":
+            assert variant[key]["n"] == 1 and variant[key]["median_ms"] > 0 and variant[key]["ratio_to_peer"] > 0
+    assert result["model_gflop_per_step"]["d"] > 0 and result["peak_gflops"]["matmul_2048"] > 0
+    assert result["gifs_frames_per_label"] == 2 and result["peak_rss_mib"] > 0
+    assert "tf.function peer" in proc.stdout and "peak resident memory" in proc.stdout
