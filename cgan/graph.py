@@ -250,3 +250,18 @@ class GANGraph:
 
     def close(self) -> None:
         self.sess.close()
+
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+
+
+def load_generator(kind: str = "cgan", path: str | os.PathLike | None = None) -> GANGraph:
+    """A trained generator: by default the one shipped with the package, trained by
+    ``python -m cgan figures`` at the article's settings (``kind`` "cgan" or "gan"),
+    or the ``generator.npz`` of any run (``path``). Draw with ``.generate(z, labels)``.
+    """
+    if path is None:
+        if kind not in ("cgan", "gan"):
+            raise ValueError(f"kind={kind!r} is invalid; accepted: 'cgan' or 'gan'")
+        path = WEIGHTS_DIR / f"{kind}_generator.npz"
+    return GANGraph.from_generator_file(path)
