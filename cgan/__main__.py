@@ -1,5 +1,8 @@
+import os
 import sys
 
-from .cli import main
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no C++ start-up chatter
+
+from .cli import main  # noqa: E402
 
 sys.exit(main())
