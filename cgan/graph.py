@@ -38,6 +38,12 @@ def make_session(settings: Settings = Settings()) -> tf.compat.v1.Session:
     graph = tf.Graph()
     config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=settings.threads,
                                       inter_op_parallelism_threads=settings.threads)
+    rewrite = config.graph_options.rewrite_options
+    on = type(rewrite).ON  # RewriterConfig.ON
+    if settings.precision == "bf16":
+        rewrite.auto_mixed_precision_onednn_bfloat16 = on
+    elif settings.precision == "fp16":
+        rewrite.auto_mixed_precision = on
     with graph.as_default():
         if settings.seed is not None:
             # Keras draws initializer seeds from Python's `random`; numpy's global state for user code.

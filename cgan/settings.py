@@ -46,6 +46,9 @@ class Settings:
 
     # Speed (not in the article): exact reformulations, on by default since the math is the same.
     fused_upsampling: bool = True  # UpSampling2D + 5x5 Conv2D as one smaller conv (cgan.networks.UpsampledConv2D)
+    # Options that change the numerics, off by default: "bf16" lets oneDNN run eligible ops in
+    # bfloat16 on CPUs with AVX512_BF16 / AMX; "fp16" is TensorFlow's auto mixed precision on GPUs.
+    precision: str = "fp32"
 
     # Reproducibility and resources (not in the article).
     seed: int | None = None        # None: a fresh random run, as in the article
@@ -86,6 +89,7 @@ class Settings:
              "a number in (grid_low, 1)")
         need("conditional", isinstance(self.conditional, bool), "True or False")
         need("fused_upsampling", isinstance(self.fused_upsampling, bool), "True or False")
+        need("precision", self.precision in ("fp32", "bf16", "fp16"), "'fp32', 'bf16' or 'fp16'")
         need("seed", self.seed is None or (is_int(self.seed) and 0 <= self.seed < 2**31),
              "None or an integer in [0, 2**31)")
         periods = self.save_periods

@@ -43,6 +43,7 @@ def test_generate_accepts_every_label_form(cgan_graph):
     ({"grid_high": 0.01}, "grid_high"),
     ({"seed": -1}, "seed"),
     ({"conditional": "yes"}, "conditional"),
+    ({"precision": "fp8"}, "precision"),
 ])
 def test_settings_reject_bad_values(changes, match):
     with pytest.raises(ValueError, match=match):
