@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import resource
 import sys
 import time
 from pathlib import Path
@@ -124,13 +125,17 @@ def main(argv: list[str] | None = None) -> int:
         for settings, run_dir, figs_dir in jobs:
             start = time.perf_counter()
             try:
-                train(settings, run_dir, figs_dir=figs_dir, overwrite=args.overwrite,
-                      progress=not args.no_progress, restarts=args.restarts)
+                trainer = train(settings, run_dir, figs_dir=figs_dir, overwrite=args.overwrite,
+                                progress=not args.no_progress, restarts=args.restarts)
             except TrainingDiverged as exc:
                 print(f"{'CGAN' if settings.conditional else 'GAN'} run in {run_dir} stopped: {exc}", file=sys.stderr)
                 return 3
+            t = trainer.timing
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"{'CGAN' if settings.conditional else 'GAN'}: {settings.iterations} iterations in {run_dir}"
-                  f"{f', figures in {figs_dir}' if figs_dir else ''} ({time.perf_counter() - start:.0f} s)")
+                  f"{f', figures in {figs_dir}' if figs_dir else ''} ({time.perf_counter() - start:.0f} s: "
+                  f"steps {t['steps']:.0f} s, snapshots {t['snapshots']:.0f} s, checkpoints {t['checkpoints']:.0f} s, "
+                  f"figures {t['figures']:.0f} s; peak memory {rss:.0f} MiB)")
     except (ValueError, FileNotFoundError) as exc:
         parser.error(str(exc))
     return 0

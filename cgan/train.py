@@ -18,6 +18,7 @@ import json
 import os
 import pickle
 import shutil
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,8 @@ class Trainer:
         self.iteration = 0  # the next iteration to run
         self.history = History()
         self.periods: list[int] = []  # periods whose snapshots are on disk
+        # seconds spent in this process, by kind of work (not saved in checkpoints)
+        self.timing = {"steps": 0.0, "snapshots": 0.0, "checkpoints": 0.0, "figures": 0.0}
 
     # -- one iteration of the article's loop ---------------------------------------
     def next_batch(self):
@@ -201,9 +204,12 @@ class Trainer:
         bar = tqdm(total=s.iterations, initial=min(self.iteration, s.iterations), disable=not progress,
                    desc="CGAN" if s.conditional else "GAN", unit="it", dynamic_ncols=True)
         try:
+            clock = time.perf_counter
             while self.iteration < s.iterations:
                 i = self.iteration
+                start = clock()
                 l_d = self.run_iteration()
+                self.timing["steps"] += clock() - start
                 bar.update(1)
                 bar.set_postfix(L_dis=f"{l_d:.3f}", d=self.history.d_steps[-1], g=self.history.g_steps[-1],
                                 refresh=False)
@@ -211,10 +217,14 @@ class Trainer:
                     self.check_stall()
                     period = i // s.batches_per_period
                     if period in save_periods:
+                        start = clock()
                         figures = self.snapshot(period)
+                        self.timing["snapshots"] += clock() - start
                         if on_snapshot is not None:
                             on_snapshot(period, figures)
+                    start = clock()
                     self.save_checkpoint()
+                    self.timing["checkpoints"] += clock() - start
         finally:
             bar.close()
 
@@ -226,7 +236,9 @@ class Trainer:
             self.save_checkpoint()
         self.graph.save_generator(self.run_dir / "generator.npz")
         if figs_dir is not None:
+            start = time.perf_counter()
             self.write_figures(figs_dir)
+            self.timing["figures"] += time.perf_counter() - start
 
     # -- figures -----------------------------------------------------------------------
     def write_figures(self, figs_dir: str | os.PathLike) -> list[Path]:
