@@ -245,7 +245,6 @@ class GANGraph:
                 weights = [npz[f"w{i}"] for i in range(len(npz.files) - 1)]
         except Exception as exc:  # zip, key or JSON errors all mean the same thing here
             raise ValueError(f"{path} is not a generator file written by GANGraph.save_generator ({exc})") from exc
-        values["save_periods"] = tuple(values["save_periods"])
         graph = cls(Settings.from_dict(values))
         shapes = [tuple(v.shape) for v in graph.generator.weights]
         if [w.shape for w in weights] != shapes:

@@ -282,7 +282,6 @@ def saved_settings(run_dir: str | os.PathLike) -> Settings:
     if not file.is_file():
         raise FileNotFoundError(f"{file} not found: {run_dir} holds no run")
     values = json.loads(file.read_text())
-    values["save_periods"] = tuple(values["save_periods"])
     return Settings.from_dict(values)
 
 
