@@ -57,7 +57,8 @@ def frechet_distance(a: Any, b: Any) -> float:
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     with warnings.catch_warnings():  # dead ReLU features make the product singular: handled below
         warnings.simplefilter("ignore", linalg.LinAlgWarning)
-        covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        covmean = linalg.sqrtm(cov_a @ cov_b)
     if not np.all(np.isfinite(covmean)):  # near-singular product: regularise, as the FID reference code does
         eps = np.eye(len(cov_a)) * 1e-6
         covmean = linalg.sqrtm((cov_a + eps) @ (cov_b + eps))
