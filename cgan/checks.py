@@ -32,6 +32,19 @@ def array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = None, k
     return arr
 
 
+def is_int(value: Any) -> bool:
+    """An integer, numpy's included, but not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def integer(name: str, value: Any, low: int, high: int | None = None) -> int:
+    """``value`` as an int in ``low..high`` (no upper bound if ``high`` is None)."""
+    if not is_int(value) or value < low or (high is not None and value > high):
+        accepted = f"an integer >= {low}" if high is None else f"an integer in {low}..{high}"
+        raise ValueError(f"{name} must be {accepted}, got {describe(value)}")
+    return int(value)
+
+
 def path(name: str, value: Any) -> Path:
     if not isinstance(value, (str, os.PathLike)) or str(value) == "" or "\x00" in str(value):
         raise ValueError(f"{name} must be a non-empty path (str or os.PathLike), got {describe(value)}")

@@ -138,12 +138,8 @@ class BatchIterator:
             raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise ValueError(f"rng must be a numpy.random.Generator or None, got {checks.describe(rng)}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or not 1 <= batch_size <= len(x):
-            raise ValueError(f"batch_size must be an integer in 1..{len(x)} (the number of samples), "
-                             f"got {batch_size!r}")
         self.x, self.y = x, y
-        self.batch_size = int(batch_size)
+        self.batch_size = checks.integer("batch_size", batch_size, 1, len(x))
         self.n_batches = len(x) // self.batch_size
         self.rng = rng if rng is not None else np.random.default_rng()
         self.order = np.arange(len(x))

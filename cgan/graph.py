@@ -199,8 +199,7 @@ class GANGraph:
         0..num_classes-1, or N one-hot rows.
         """
         z = self.check_z(z)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be an integer >= 1, got {checks.describe(batch_size)}")
+        checks.integer("batch_size", batch_size, 1)
         if self.settings.conditional:
             if labels is None:
                 raise ValueError("labels are required by the conditional generator")

@@ -36,8 +36,7 @@ def manifold_z(settings: Settings = Settings()) -> np.ndarray:
 
 def tile(digits: np.ndarray, n: int) -> np.ndarray:
     """Lay ``n*n`` digits (n*n, 28, 28[, 1]), row-major, out as one (28n, 28n) picture."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an integer >= 1, got {checks.describe(n)}")
+    n = checks.integer("n", n, 1)
     digits = checks.array("digits", digits, ndim=(3, 4))
     if digits.ndim == 4:
         digits = digits[..., 0]
@@ -148,10 +147,8 @@ def write_gif(figures: Sequence[np.ndarray], titles: Sequence[Sequence[str]], pa
     Written to a temporary file and renamed, so an existing GIF is never left half-written.
     """
     path = checks.output_file("path", path)
-    if isinstance(frame_ms, bool) or not isinstance(frame_ms, (int, np.integer)) or frame_ms < 1:
-        raise ValueError(f"frame_ms must be an integer >= 1, got {checks.describe(frame_ms)}")
-    if isinstance(grey_levels, bool) or not isinstance(grey_levels, (int, np.integer)) or not 2 <= grey_levels <= 256:
-        raise ValueError(f"grey_levels must be an integer in 2..256, got {checks.describe(grey_levels)}")
+    checks.integer("frame_ms", frame_ms, 1)
+    checks.integer("grey_levels", grey_levels, 2, 256)
     figures = [checks.array(f"figures[{k}]", f, ndim=2) for k, f in enumerate(figures)]
     if len(figures) != len(titles):
         raise ValueError(f"got {len(figures)} pictures but {len(titles)} titles")

@@ -62,7 +62,7 @@ class Settings:
             if not ok:
                 raise ValueError(f"Settings.{name}={getattr(self, name)!r} is invalid; accepted: {accepted}")
 
-        def is_int(v: Any) -> bool:
+        def is_int(v: Any) -> bool:  # plain Python ints: settings travel as JSON
             return isinstance(v, int) and not isinstance(v, bool)
 
         def is_num(v: Any) -> bool:

@@ -364,8 +364,7 @@ def train(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cg
     advice; with ``restarts > 0`` it starts over in ``run_dir`` with a new seed,
     up to that many times. Returns the :class:`Trainer`.
     """
-    if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 0:
-        raise ValueError(f"restarts={restarts!r} is invalid; accepted: an integer >= 0")
+    checks.integer("restarts", restarts, 0)
     if figs_dir is not None:
         checks.output_dir("figs_dir", figs_dir)
     while True:
