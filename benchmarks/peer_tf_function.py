@@ -65,19 +65,18 @@ def main():
         log_gen = tf.reduce_mean(-tf.math.log(1.0 - d_fake + 1e-10))
         return -log_gen, 0.5 * (log_gen + log_img)
 
-    @tf.function
-    def d_step(x, y, z):
-        with tf.GradientTape() as tape:
-            _, l_dis = losses(x, y, z)
-        opt_d.apply_gradients(zip(tape.gradient(l_dis, dis.trainable_weights), dis.trainable_weights))
-        return l_dis
+    def train_step(which, model, optimizer):
+        """A tf.function step minimising losses()[which] over ``model``'s weights; returns L_dis."""
+        @tf.function
+        def step(x, y, z):
+            with tf.GradientTape() as tape:
+                loss = losses(x, y, z)
+            grads = tape.gradient(loss[which], model.trainable_weights)
+            optimizer.apply_gradients(zip(grads, model.trainable_weights))
+            return loss[1]
+        return step
 
-    @tf.function
-    def g_step(x, y, z):
-        with tf.GradientTape() as tape:
-            l_gen, l_dis = losses(x, y, z)
-        opt_g.apply_gradients(zip(tape.gradient(l_gen, gen.trainable_weights), gen.trainable_weights))
-        return l_dis
+    d_step, g_step = train_step(1, dis, opt_d), train_step(0, gen, opt_g)
 
     x, y, z = tf.constant(x), tf.constant(y), tf.constant(z)
     for _ in range(2):  # trace and warm up
