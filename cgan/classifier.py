@@ -8,7 +8,6 @@ trains them again.
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import checks
+from .weightfile import read_weights, write_weights
 from . import graph as _graph  # noqa: F401  (switches TensorFlow to graph mode)
 
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "classifier.npz"
@@ -86,23 +86,14 @@ class Classifier:
                 self.sess.run(self.step, {self.x: x[idx], self.y: y[idx], self.lr: lr})
 
     def save(self, path: str | os.PathLike, **meta) -> None:
-        path = checks.output_file("path", path)
-        weights = self.sess.run(self.model.weights)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            np.savez(fh, meta=json.dumps(meta), **{f"w{i}": w for i, w in enumerate(weights)})
-        os.replace(tmp, path)
+        write_weights(path, self.sess.run(self.model.weights), "meta", meta)
 
     @classmethod
     def load(cls, path: str | os.PathLike = WEIGHTS) -> "Classifier":
-        path = checks.path("path", path)
-        if not path.is_file():
-            raise FileNotFoundError(f"classifier weights not found: {path}; train them with "
-                                    "`python -m cgan.classifier`")
+        meta, weights = read_weights(path, "meta", "classifier", "Classifier.save",
+                                     "; train them with `python -m cgan.classifier`")
         clf = cls()
-        with np.load(path, allow_pickle=False) as npz:
-            clf.meta = json.loads(str(npz["meta"]))
-            weights = [npz[f"w{i}"] for i in range(len(npz.files) - 1)]
+        clf.meta = meta
         with clf.graph.as_default():
             for var, value in zip(clf.model.weights, weights):
                 var.load(value, clf.sess)

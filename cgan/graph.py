@@ -7,7 +7,6 @@ Importing this module switches TensorFlow to graph mode
 """
 from __future__ import annotations
 
-import json
 import os
 import random
 from pathlib import Path
@@ -25,6 +24,7 @@ from .networks import (DISCRIMINATOR_SCOPE, GENERATOR_SCOPE, build_discriminator
                        dropout_seed)
 from . import checks  # noqa: E402
 from .settings import Settings  # noqa: E402
+from .weightfile import read_weights, write_weights  # noqa: E402
 
 EPS = 1e-10  # keeps log() finite, as in the article
 
@@ -223,27 +223,12 @@ class GANGraph:
 
     def save_generator(self, path: str | os.PathLike) -> Path:
         """Write the generator's weights and settings to an ``.npz`` file (atomically)."""
-        path = checks.output_file("path", path)
-        weights = self.sess.run(self.generator.weights)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            np.savez(fh, settings=json.dumps(self.settings.to_dict()),
-                     **{f"w{i}": w for i, w in enumerate(weights)})
-        os.replace(tmp, path)
-        return path
+        return write_weights(path, self.sess.run(self.generator.weights), "settings", self.settings.to_dict())
 
     @classmethod
     def from_generator_file(cls, path: str | os.PathLike) -> "GANGraph":
         """A graph whose generator holds the weights written by :meth:`save_generator`."""
-        path = checks.path("path", path)
-        if not path.is_file():
-            raise FileNotFoundError(f"generator weights not found: {path}")
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                values = json.loads(str(npz["settings"]))
-                weights = [npz[f"w{i}"] for i in range(len(npz.files) - 1)]
-        except Exception as exc:  # zip, key or JSON errors all mean the same thing here
-            raise ValueError(f"{path} is not a generator file written by GANGraph.save_generator ({exc})") from exc
+        values, weights = read_weights(path, "settings", "generator", "GANGraph.save_generator")
         graph = cls(Settings.from_dict(values))
         shapes = [tuple(v.shape) for v in graph.generator.weights]
         if [w.shape for w in weights] != shapes:

@@ -37,10 +37,12 @@ ADVICE = ("As the article advises: slow the discriminator down (a smaller lr_dis
           "or start again (another seed, or restarts=1 to do so automatically).")
 
 
+TF_PREFIX = "model"
+
+
 class TrainingDiverged(RuntimeError):
     """The run stopped moving: a loss became NaN or infinite, or the discriminator
     won from the start. The run folder keeps the last good checkpoint."""
-TF_PREFIX = "model"
 
 
 @dataclass
@@ -268,7 +270,7 @@ def read_snapshots(run_dir: str | os.PathLike, periods: list[int] | None = None)
     periods and uint8 pictures (n_snapshots, n_labels, H, W)."""
     folder = checks.path("run_dir", run_dir) / "snapshots"
     if periods is None:
-        periods = sorted(int(p.stem.split("-")[1]) for p in folder.glob("period-*.npz"))
+        periods = sorted(_snapshot_period(p) for p in folder.glob("period-*.npz"))
     figures = []
     for period in periods:
         with np.load(folder / f"period-{period:05d}.npz") as npz:
@@ -276,13 +278,21 @@ def read_snapshots(run_dir: str | os.PathLike, periods: list[int] | None = None)
     return list(periods), np.stack(figures) if figures else np.zeros((0, 0, 0, 0), "uint8")
 
 
+def _snapshot_period(path: Path) -> int:
+    return int(path.stem.split("-")[1])  # period-NNNNN.npz
+
+
 def saved_settings(run_dir: str | os.PathLike) -> Settings:
-    """The settings a run folder was started with."""
+    """The settings a run folder was started with; settings added to cgan since
+    then take their defaults."""
     file = checks.path("run_dir", run_dir) / "settings.json"
     if not file.is_file():
         raise FileNotFoundError(f"{file} not found: {run_dir} holds no run")
-    values = json.loads(file.read_text())
-    return Settings.from_dict(values)
+    try:
+        return Settings.from_dict(json.loads(file.read_text()))
+    except ValueError as exc:
+        raise ValueError(f"{file} is unreadable ({exc}); pick another folder or pass overwrite=True "
+                         "to start over there") from None
 
 
 def check_data(data, settings: Settings) -> MNIST:
@@ -313,19 +323,11 @@ def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: b
         raise ValueError(f"{run_dir} already holds a run's checkpoints; resume it (resume=True), pick another "
                          "folder, or pass overwrite=True to delete them and start over")
     if settings_file.exists():
-        try:
-            saved = json.loads(settings_file.read_text())
-        except ValueError as exc:
-            raise ValueError(f"{settings_file} is unreadable ({exc}); pick another folder or pass overwrite=True "
-                             "to start over there") from None
-        mine = json.loads(json.dumps(settings.to_dict()))
-        # A setting added after the run started is taken at its default. Settings that
-        # leave the math unchanged (iterations to run, speed, bookkeeping) may differ.
-        defaults = json.loads(json.dumps(Settings().to_dict()))
+        saved, mine = saved_settings(run_dir).to_dict(), settings.to_dict()
+        # Settings that leave the math unchanged (iterations to run, speed, bookkeeping) may differ.
         free = {"iterations", "fused_upsampling", "threads", "checkpoints_kept", "stall_periods", "stall_loss",
                 "gif_grey_levels"}
-        diff = sorted(k for k in set(saved) | set(mine)
-                      if k not in free and saved.get(k, defaults.get(k)) != mine.get(k))
+        diff = sorted(k for k in mine if k not in free and saved[k] != mine[k])
         if diff:
             raise ValueError(f"{run_dir} holds another run (its settings differ in {diff}); pick another folder "
                              "or pass overwrite=True to start over there")
@@ -348,7 +350,7 @@ def prepare(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/
     if resume and trainer.restore_latest():
         # snapshots newer than the checkpoint are redrawn by the resumed run
         for path in trainer.snapshot_dir.glob("period-*.npz"):
-            if int(path.stem.split("-")[1]) not in trainer.periods:
+            if _snapshot_period(path) not in trainer.periods:
                 path.unlink()
     return trainer
 

@@ -1,0 +1,39 @@
+"""Weights files: a list of arrays and a JSON header in one ``.npz``, written atomically."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import checks
+
+
+def write_weights(path: str | os.PathLike, weights: list[np.ndarray], header_key: str, header: dict) -> Path:
+    """Write ``weights`` as ``w0, w1, ...`` and ``header`` as JSON under ``header_key``,
+    to a temporary file renamed onto ``path``."""
+    path = checks.output_file("path", path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **{header_key: json.dumps(header)}, **{f"w{i}": w for i, w in enumerate(weights)})
+    os.replace(tmp, path)
+    return path
+
+
+def read_weights(path: str | os.PathLike, header_key: str, noun: str, writer: str,
+                 hint: str = "") -> tuple[dict[str, Any], list[np.ndarray]]:
+    """The header and weights written by :func:`write_weights`. A missing file is a
+    ``FileNotFoundError`` ("<noun> weights not found", then ``hint``) and an
+    unreadable one a ``ValueError`` naming ``writer``."""
+    path = checks.path("path", path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{noun} weights not found: {path}{hint}")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            header = json.loads(str(npz[header_key]))
+            weights = [npz[f"w{i}"] for i in range(len(npz.files) - 1)]
+    except Exception as exc:  # zip, key or JSON errors all mean the same thing here
+        raise ValueError(f"{path} is not a {noun} file written by {writer} ({exc})") from exc
+    return header, weights
