@@ -41,7 +41,28 @@ class Dropout(tf_keras.layers.Dropout):
     checkpoint, or repeated with the same seed, draws exactly the same masks.
     Every call of every layer folds in its own index, so masks never repeat
     between layers or between D's calls on real and generated images.
+
+    ``mask_bits=32`` (the default) decides each unit from one 32-bit draw, turned into a
+    float32 uniform in [0, 1) as Keras does. ``mask_bits=16`` decides each unit from 16
+    random bits, which halves the random numbers to generate (the costliest part of
+    dropout on a CPU), but the rate becomes ``round(rate * 65536) / 65536``: 0.3000031
+    for the article's 0.3. That changes the numerics, so it is an option
+    (``Settings.dropout_mask_bits``), off by default.
     """
+
+    def __init__(self, rate, mask_bits: int = 32, **kwargs):
+        super().__init__(rate, **kwargs)
+        if mask_bits not in (16, 32):
+            raise ValueError(f"mask_bits={mask_bits!r} is invalid; accepted: 16 or 32")
+        self.mask_bits = mask_bits
+
+    def _keep(self, shape, seed):
+        if self.mask_bits == 32:
+            return tf.random.stateless_uniform(shape, seed=seed) >= self.rate
+        n = tf.reduce_prod(shape)
+        bits = tf.random.stateless_uniform([(n + 1) // 2], seed=seed, minval=None, maxval=None, dtype=tf.uint32)
+        halves = tf.reshape(tf.bitcast(bits, tf.uint16), [-1])[:n]
+        return tf.reshape(halves >= int(round(self.rate * 65536)), shape)
 
     def call(self, inputs, training=None):
         if self.rate == 0:
@@ -54,8 +75,10 @@ class Dropout(tf_keras.layers.Dropout):
         call_seed = tf.random.experimental.stateless_fold_in(seed, state["calls"])
 
         def dropped():
-            keep = tf.random.stateless_uniform(tf.shape(inputs), seed=call_seed) >= self.rate
-            return tf.where(keep, inputs / (1.0 - self.rate), tf.zeros_like(inputs))
+            # keep with probability 1 - rate, scaled by 1 / (1 - rate); a multiplication by the
+            # mask back-propagates as one more (no zeros_like/select pairs as with tf.where)
+            keep = self._keep(tf.shape(inputs), call_seed)
+            return inputs * (tf.cast(keep, inputs.dtype) * (1.0 / (1.0 - self.rate)))
 
         return tf_keras.backend.in_train_phase(dropped, lambda: tf.identity(inputs), training)
 
@@ -98,6 +121,88 @@ class UpsampledConv2D(Conv2D):
         return tf.TensorShape([n, None if h is None else 2 * h, None if w is None else 2 * w, self.filters])
 
 
+def _stride2_taps(kernel_size: int) -> tuple[np.ndarray, int, int]:
+    """M[j, p, t] = 1 where tap t of a 'same' stride-2 convolution on an even-sized input
+    reads pixel 2 * (i + j - before) + p of output position i; ``before`` / ``after``:
+    the zero padding of the equivalent stride-1 convolution on the space-to-depth input."""
+    pad = max(kernel_size - 2, 0) // 2  # TF's 'same' padding in front, for stride 2 on an even size
+    lo, hi = (-pad) // 2, (kernel_size - 1 - pad) // 2
+    m = np.zeros((hi - lo + 1, 2, kernel_size), "float32")
+    for j in range(hi - lo + 1):
+        for p in range(2):
+            t = 2 * (j + lo) + p + pad
+            if 0 <= t < kernel_size:
+                m[j, p, t] = 1.0
+    return m, -lo, hi
+
+
+class Stride2Conv2D(Conv2D):
+    """A 'same' ``Conv2D`` with stride 2 whose gradient with respect to its input is
+    computed as the gradient of the equivalent stride-1 convolution on the
+    space-to-depth input (kernel taps rearranged from the same weights, plus zeros).
+
+    The forward pass and the kernel's gradient are TensorFlow's own ops, unchanged;
+    only the input gradient, which the generator's step back-propagates through D's
+    first layer, takes the other route: with one input channel TensorFlow's strided
+    ``Conv2DBackpropInput`` runs at a small fraction of the CPU's speed. Same math,
+    float-close results; same variables as the plain ``Conv2D``.
+
+    ``input_grad``: "transpose" (fastest in fp32) or "conv" (fastest under oneDNN's
+    bfloat16 rewrite); the two compute the same thing.
+    """
+
+    def __init__(self, *args, input_grad: str = "transpose", **kwargs):
+        super().__init__(*args, **kwargs)
+        if input_grad not in _STRIDE2_GRADS:
+            raise ValueError(f"input_grad={input_grad!r} is invalid; accepted: {sorted(_STRIDE2_GRADS)}")
+        self.input_grad = input_grad
+
+    def call(self, inputs):
+        h, w = inputs.shape[1], inputs.shape[2]
+        plain = (self.strides != (2, 2) or self.padding != "same" or self.data_format != "channels_last"
+                 or self.dilation_rate != (1, 1) or h is None or w is None or h % 2 or w % 2
+                 or self.kernel_size[0] != self.kernel_size[1])
+        if plain:
+            return super().call(inputs)
+        # TensorFlow's own Conv2D op; only the function that builds its gradient is ours
+        grad = _STRIDE2_GRADS[self.input_grad]
+        with tf.compat.v1.get_default_graph().gradient_override_map({"Conv2D": grad}):
+            y = tf.nn.conv2d(inputs, self.kernel, strides=2, padding="SAME")
+        if self.use_bias:
+            y = tf.nn.bias_add(y, self.bias)
+        return self.activation(y) if self.activation is not None else y
+
+
+def _stride2_input_grad(op, dy, transpose: bool):
+    """Gradients of a 'same' stride-2 Conv2D on an even-sized NHWC input: the kernel's as
+    TensorFlow computes it; the input's as the gradient of the equivalent stride-1
+    convolution of the space-to-depth input (see :class:`Stride2Conv2D`), done as a
+    ``conv2d_transpose`` (fastest in fp32) or as a convolution of the padded output
+    gradient with the flipped kernel (which oneDNN's bfloat16 rewrite runs fast)."""
+    x, kernel = op.inputs
+    taps, before, after = _stride2_taps(int(kernel.shape[0]))
+    n = taps.shape[0]
+    t = tf.constant(taps)
+    small = tf.einsum("jpt,kqu,tuio->jkpqio", t, t, kernel)              # (n, n, 2, 2, in, out)
+    small = tf.reshape(small, (n, n, 4 * kernel.shape[2], kernel.shape[3]))
+    if transpose:
+        shape = tf.shape(x)
+        s2d_shape = tf.stack([shape[0], shape[1] // 2, shape[2] // 2, 4 * shape[3]])
+        padding = [[0, 0], [before, after], [before, after], [0, 0]]
+        dx = tf.nn.conv2d_transpose(dy, small, s2d_shape, strides=1, padding=padding)
+    else:
+        flipped = tf.transpose(tf.reverse(small, [0, 1]), [0, 1, 3, 2])
+        pads = [[0, 0], [n - 1 - before, n - 1 - after], [n - 1 - before, n - 1 - after], [0, 0]]
+        dx = tf.nn.conv2d(tf.pad(dy, pads), flipped, strides=1, padding="VALID")
+    dkernel = tf.compat.v1.nn.conv2d_backprop_filter(x, tf.shape(kernel), dy, [1, 2, 2, 1], "SAME")
+    return tf.nn.depth_to_space(dx, 2), dkernel
+
+
+_STRIDE2_GRADS = {"transpose": "CganStride2Conv2DGradTranspose", "conv": "CganStride2Conv2DGradConv"}
+tf.RegisterGradient(_STRIDE2_GRADS["transpose"])(lambda op, dy: _stride2_input_grad(op, dy, True))
+tf.RegisterGradient(_STRIDE2_GRADS["conv"])(lambda op, dy: _stride2_input_grad(op, dy, False))
+
+
 def _upsample_conv(x, filters: int, kernel_size: int, activation: str, name: str, fused: bool):
     """UpSampling2D(2) then a 'same' Conv2D named ``name``; ``fused`` computes the
     same thing with :class:`UpsampledConv2D`."""
@@ -116,21 +221,21 @@ def build_generator(z, labels=None, settings: Settings = Settings(), scope: str 
     or None. Returns a ``tf_keras.Model`` whose output is (None, 28, 28, 1) in [0, 1].
     """
     inputs = [z] if labels is None else [z, labels]
-    rate = settings.dropout_rate
+    rate, bits = settings.dropout_rate, settings.dropout_mask_bits
     fused = settings.fused_upsampling
     # Layers with variables carry the names Keras gave them in the article's graph,
     # so variable names (generator/conv2d/kernel, ...) are the same on either path.
     with tf.compat.v1.variable_scope(scope):
         x = z if labels is None else concatenate([z, labels])
         x = Dense(7 * 7 * 64, activation="relu", name="dense")(x)
-        x = Dropout(rate)(x)
+        x = Dropout(rate, bits)(x)
         x = Reshape((7, 7, 64))(x)
 
         x = _upsample_conv(x, 64, 5, "relu", "conv2d", fused)                      # (14, 14, 64)
-        x = Dropout(rate)(x)
+        x = Dropout(rate, bits)(x)
 
         x = Conv2D(32, kernel_size=(3, 3), activation="relu", padding="same", name="conv2d_1")(x)
-        x = Dropout(rate)(x)
+        x = Dropout(rate, bits)(x)
 
         generated = _upsample_conv(x, 1, 5, "sigmoid", "conv2d_2", fused)          # (28, 28, 1)
     return tf_keras.Model(inputs, generated, name="generator")
@@ -157,18 +262,23 @@ def build_discriminator(img, labels=None, settings: Settings = Settings(), scope
     or None. Returns a ``tf_keras.Model`` whose output is (None, 1) in (0, 1).
     """
     inputs = [img] if labels is None else [img, labels]
-    rate = settings.dropout_rate
+    rate, bits = settings.dropout_rate, settings.dropout_mask_bits
     with tf.compat.v1.variable_scope(scope):
-        x = Conv2D(128, kernel_size=(7, 7), strides=(2, 2), padding="same", name="conv2d_3")(img)  # (14, 14, 128)
+        conv = dict(kernel_size=(7, 7), strides=(2, 2), padding="same", name="conv2d_3")
+        if settings.fast_stride2_grad:
+            grad = "transpose" if settings.precision == "fp32" else "conv"
+            x = Stride2Conv2D(128, input_grad=grad, **conv)(img)                  # (14, 14, 128)
+        else:
+            x = Conv2D(128, **conv)(img)
         if labels is not None:
             x = add_units_to_conv2d(x, labels)                                     # (14, 14, 138)
         x = LeakyReLU()(x)
-        x = Dropout(rate)(x)
+        x = Dropout(rate, bits)(x)
         x = MaxPool2D((2, 2), padding="same")(x)                                   # (7, 7, ...)
 
         x = Conv2D(128, kernel_size=(3, 3), padding="same", name="conv2d_4")(x)
         x = LeakyReLU()(x)
-        x = Dropout(rate)(x)
+        x = Dropout(rate, bits)(x)
 
         h = Flatten()(x)
         d = Dense(1, activation="sigmoid", name="dense_1")(h)

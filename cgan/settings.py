@@ -46,9 +46,13 @@ class Settings:
 
     # Speed (not in the article): exact reformulations, on by default since the math is the same.
     fused_upsampling: bool = True  # UpSampling2D + 5x5 Conv2D as one smaller conv (cgan.networks.UpsampledConv2D)
+    fast_stride2_grad: bool = True  # D's first conv back-propagates to its input via space-to-depth (Stride2Conv2D)
     # Options that change the numerics, off by default: "bf16" lets oneDNN run eligible ops in
     # bfloat16 on CPUs with AVX512_BF16 / AMX; "fp16" is TensorFlow's auto mixed precision on GPUs.
     precision: str = "fp32"
+    # 16: dropout masks from 16 random bits a unit (half the random numbers; the rate becomes
+    # round(rate * 65536) / 65536, 0.3000031 for 0.3); 32: one float32 uniform a unit, as Keras.
+    dropout_mask_bits: int = 32
 
     # Reproducibility and resources (not in the article).
     seed: int | None = None        # None: a fresh random run, as in the article
@@ -88,7 +92,9 @@ class Settings:
         need("grid_high", is_num(self.grid_high) and self.grid_low < self.grid_high < 1,
              "a number in (grid_low, 1)")
         need("conditional", isinstance(self.conditional, bool), "True or False")
-        need("fused_upsampling", isinstance(self.fused_upsampling, bool), "True or False")
+        for name in ("fused_upsampling", "fast_stride2_grad"):
+            need(name, isinstance(getattr(self, name), bool), "True or False")
+        need("dropout_mask_bits", self.dropout_mask_bits in (16, 32) and is_int(self.dropout_mask_bits), "16 or 32")
         need("precision", self.precision in ("fp32", "bf16", "fp16"), "'fp32', 'bf16' or 'fp16'")
         need("seed", self.seed is None or (is_int(self.seed) and 0 <= self.seed < 2**31),
              "None or an integer in [0, 2**31)")

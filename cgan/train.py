@@ -325,7 +325,7 @@ def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: b
     if settings_file.exists():
         saved, mine = saved_settings(run_dir).to_dict(), settings.to_dict()
         # Settings that leave the math unchanged (iterations to run, speed, bookkeeping) may differ.
-        free = {"iterations", "fused_upsampling", "threads", "checkpoints_kept", "stall_periods", "stall_loss",
+        free = {"iterations", "fused_upsampling", "fast_stride2_grad", "threads", "checkpoints_kept", "stall_periods", "stall_loss",
                 "gif_grey_levels"}
         diff = sorted(k for k in mine if k not in free and saved[k] != mine[k])
         if diff:
