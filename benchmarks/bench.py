@@ -6,10 +6,13 @@
 In one run, interleaved round by round after a warm-up, it measures the ms per
 discriminator and per generator step of
 
-- ``ours``: our TF1 graph as it trains by default (fused upsampling convolutions);
-- ``article layers``: the same graph with the article's UpSampling2D + Conv2D layers;
+- ``ours``: our TF1 graph as it trains by default (fused upsampling convolutions, D's first
+  convolution back-propagating through space-to-depth);
+- ``article layers``: the same graph with the article's plain layers;
+- ``ours, 16-bit dropout masks``: dropout decided from 16 random bits a unit (rate
+  0.3000031 instead of 0.3; opt-in);
 - ``ours, bf16``: ours with oneDNN's bfloat16 auto mixed precision (changes the numerics;
-  off by default; fast only on CPUs with AVX512_BF16 or AMX);
+  off by default; fast only on CPUs with AVX512_BF16 or AMX), alone and with 16-bit masks;
 - ``tf.function peer``: the same model in Keras 3 with a ``tf.function`` +
   ``GradientTape`` train step, in its own process (benchmarks/peer_tf_function.py);
 
@@ -117,8 +120,11 @@ def main(argv: list[str] | None = None) -> dict:
     x, y = data.x_train[:args.batch_size], data.y_train_cat[:args.batch_size]
     z = np.random.default_rng(0).standard_normal((args.batch_size, settings.latent_dim)).astype("float32")
     variants = {"ours": cgan.GANGraph(settings),
-                "article layers": cgan.GANGraph(settings.replace(fused_upsampling=False)),
-                "ours, bf16 (opt-in)": cgan.GANGraph(settings.replace(precision="bf16"))}
+                "article layers": cgan.GANGraph(settings.replace(fused_upsampling=False, fast_stride2_grad=False)),
+                "ours, 16-bit dropout masks (opt-in)": cgan.GANGraph(settings.replace(dropout_mask_bits=16)),
+                "ours, bf16 (opt-in)": cgan.GANGraph(settings.replace(precision="bf16")),
+                "ours, bf16 + 16-bit masks (opt-in)": cgan.GANGraph(settings.replace(precision="bf16",
+                                                                                      dropout_mask_bits=16))}
     times = {name: {"d": [], "g": []} for name in [*variants, "tf.function peer"]}
 
     peer = None
@@ -207,12 +213,12 @@ def main(argv: list[str] | None = None) -> dict:
     out.write_text(json.dumps(result, indent=1))
 
     print(f"batch {args.batch_size}, {args.rounds} interleaved rounds x {args.steps} steps; medians (min-max)")
-    print(f"{'variant':<20} {'D step ms':>22} {'G step ms':>22} {'D/peer':>7} {'G/peer':>7} {'D %peak':>8} "
+    print(f"{'variant':<36} {'D step ms':>22} {'G step ms':>22} {'D/peer':>7} {'G/peer':>7} {'D %peak':>8} "
           f"{'G %peak':>8}")
     for name, t in steps.items():
         d, g = t["d"], t["g"]
         cell = lambda s: f"{s['median_ms']:.0f} ({s['min_ms']:.0f}-{s['max_ms']:.0f})"  # noqa: E731
-        print(f"{name:<20} {cell(d):>22} {cell(g):>22} {d.get('ratio_to_peer', float('nan')):>7.2f} "
+        print(f"{name:<36} {cell(d):>22} {cell(g):>22} {d.get('ratio_to_peer', float('nan')):>7.2f} "
               f"{g.get('ratio_to_peer', float('nan')):>7.2f} {100 * d['fraction_of_matmul_peak']:>7.0f}% "
               f"{100 * g['fraction_of_matmul_peak']:>7.0f}%")
     print(f"peak fp32: matmul {peak['matmul_2048']:.0f} GFLOP/s, generator conv {peak['generator_conv5x5']:.0f} "

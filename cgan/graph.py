@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import warnings
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -29,6 +30,15 @@ from .weightfile import read_weights, write_weights  # noqa: E402
 EPS = 1e-10  # keeps log() finite, as in the article
 
 
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags as Linux lists them (empty where /proc/cpuinfo is missing)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    return {flag for line in text.splitlines() if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
+
+
 def make_session(settings: Settings = Settings()) -> tf.compat.v1.Session:
     """A new graph and a session on it, registered with Keras (the article's
     ``sess = tf.Session(); K.set_session(sess)``), so Keras creates its variables there.
@@ -42,6 +52,10 @@ def make_session(settings: Settings = Settings()) -> tf.compat.v1.Session:
     on = type(rewrite).ON  # RewriterConfig.ON
     if settings.precision == "bf16":
         rewrite.auto_mixed_precision_onednn_bfloat16 = on
+        flags = cpu_flags()
+        if flags and not flags & {"avx512_bf16", "amx_bf16"}:
+            warnings.warn("precision='bf16' on a CPU without AVX512_BF16 or AMX: oneDNN emulates bfloat16 there, "
+                          "which is usually slower than fp32", RuntimeWarning, stacklevel=2)
     elif settings.precision == "fp16":
         rewrite.auto_mixed_precision = on
     with graph.as_default():

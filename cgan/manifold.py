@@ -15,6 +15,7 @@ import numpy as np
 from scipy.stats import norm
 
 from . import checks
+from .files import atomic_path
 from .settings import Settings
 
 
@@ -97,9 +98,8 @@ def plot_manifold(figure: np.ndarray, path: str | os.PathLike | None = None, sho
     if title:
         ax.set_title(title)
     if path is not None:
-        tmp = path.with_name(path.stem + ".tmp" + path.suffix)
-        fig.savefig(tmp, dpi=60, bbox_inches="tight")
-        os.replace(tmp, path)
+        with atomic_path(path, keep_suffix=True) as tmp:
+            fig.savefig(tmp, dpi=60, bbox_inches="tight")
     if show:
         plt.show()
     else:
@@ -159,10 +159,9 @@ def write_gif(figures: Sequence[np.ndarray], titles: Sequence[Sequence[str]], pa
     if any(not isinstance(t, (list, tuple)) or not all(isinstance(line, str) for line in t) for t in titles):
         raise ValueError("each title must be a list of strings (its lines)")
     frames = [frame_image(f, t, levels=grey_levels) for f, t in zip(figures, titles)]
-    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
-    frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=frame_ms, loop=0,
-                   optimize=False)
-    os.replace(tmp, path)
+    with atomic_path(path, keep_suffix=True) as tmp:
+        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=frame_ms, loop=0,
+                       optimize=False)
     return path
 
 

@@ -199,8 +199,12 @@ def _stride2_input_grad(op, dy, transpose: bool):
 
 
 _STRIDE2_GRADS = {"transpose": "CganStride2Conv2DGradTranspose", "conv": "CganStride2Conv2DGradConv"}
-tf.RegisterGradient(_STRIDE2_GRADS["transpose"])(lambda op, dy: _stride2_input_grad(op, dy, True))
-tf.RegisterGradient(_STRIDE2_GRADS["conv"])(lambda op, dy: _stride2_input_grad(op, dy, False))
+for _route, _name in _STRIDE2_GRADS.items():
+    try:
+        tf.RegisterGradient(_name)(lambda op, dy, transpose=_route == "transpose":
+                                   _stride2_input_grad(op, dy, transpose))
+    except KeyError:  # registered already (the module was reloaded)
+        pass
 
 
 def _upsample_conv(x, filters: int, kernel_size: int, activation: str, name: str, fused: bool):

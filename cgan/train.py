@@ -28,6 +28,7 @@ import numpy as np
 
 from . import checks
 from .data import MNIST, BatchIterator, load_data
+from .files import atomic_path
 from .graph import GANGraph
 from .manifold import batch_titles, draw_manifolds, plot_manifold, to_uint8, write_gif
 from .settings import Settings
@@ -128,10 +129,8 @@ class Trainer:
         figures = to_uint8(draw_manifolds(self.graph))
         self.snapshot_dir.mkdir(parents=True, exist_ok=True)
         path = self.snapshot_dir / f"period-{period:05d}.npz"
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as fh:
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez_compressed(fh, figures=figures, period=period)
-        os.replace(tmp, path)
         self.periods.append(period)
         return figures
 
@@ -152,19 +151,16 @@ class Trainer:
 
     def save_checkpoint(self) -> Path:
         final = self.checkpoint_dir / f"ckpt-{self.iteration:08d}"
-        tmp = final.with_name(final.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        self.graph.saver.save(self.graph.sess, str(tmp / TF_PREFIX), write_meta_graph=False,
-                              write_state=False)
         state = {"iteration": self.iteration, "batches": self.batches.state_dict(),
                  "rng": self.rng.bit_generator.state,
                  "dropout_rng": self.graph.dropout_rng.bit_generator.state, "history": self.history.__dict__,
                  "periods": self.periods}
-        with open(tmp / STATE_FILE, "wb") as fh:
-            pickle.dump(state, fh)
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
+        with atomic_path(final) as tmp:
+            tmp.mkdir(parents=True)
+            self.graph.saver.save(self.graph.sess, str(tmp / TF_PREFIX), write_meta_graph=False,
+                                  write_state=False)
+            with open(tmp / STATE_FILE, "wb") as fh:
+                pickle.dump(state, fh)
         for old in self.checkpoints()[:-self.settings.checkpoints_kept]:
             shutil.rmtree(old, ignore_errors=True)
         return final
@@ -325,8 +321,8 @@ def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: b
     if settings_file.exists():
         saved, mine = saved_settings(run_dir).to_dict(), settings.to_dict()
         # Settings that leave the math unchanged (iterations to run, speed, bookkeeping) may differ.
-        free = {"iterations", "fused_upsampling", "fast_stride2_grad", "threads", "checkpoints_kept", "stall_periods", "stall_loss",
-                "gif_grey_levels"}
+        free = {"iterations", "fused_upsampling", "fast_stride2_grad", "threads", "checkpoints_kept", "stall_periods",
+                "stall_loss", "gif_grey_levels"}
         diff = sorted(k for k in mine if k not in free and saved[k] != mine[k])
         if diff:
             raise ValueError(f"{run_dir} holds another run (its settings differ in {diff}); pick another folder "

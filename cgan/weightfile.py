@@ -9,16 +9,15 @@ from typing import Any
 import numpy as np
 
 from . import checks
+from .files import atomic_path
 
 
 def write_weights(path: str | os.PathLike, weights: list[np.ndarray], header_key: str, header: dict) -> Path:
     """Write ``weights`` as ``w0, w1, ...`` and ``header`` as JSON under ``header_key``,
     to a temporary file renamed onto ``path``."""
     path = checks.output_file("path", path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **{header_key: json.dumps(header)}, **{f"w{i}": w for i, w in enumerate(weights)})
-    os.replace(tmp, path)
     return path
 
 

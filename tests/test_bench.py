@@ -16,7 +16,8 @@ def test_benchmark_runs_and_writes_json(tmp_path):
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
-    assert set(result["steps"]) == {"ours", "article layers", "ours, bf16 (opt-in)", "tf.function peer"}
+    assert set(result["steps"]) == {"ours", "article layers", "ours, 16-bit dropout masks (opt-in)",
+                                    "ours, bf16 (opt-in)", "ours, bf16 + 16-bit masks (opt-in)", "tf.function peer"}
     for variant in result["steps"].values():
         for key in "dg":
             assert variant[key]["n"] == 1 and variant[key]["median_ms"] > 0 and variant[key]["ratio_to_peer"] > 0

@@ -1,4 +1,6 @@
 """Bad input gets a clear error naming what was wrong and what is accepted."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -74,3 +76,15 @@ def test_generator_file_errors(tmp_path):
     bad.write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="not a generator file"):
         cgan.GANGraph.from_generator_file(bad)
+
+
+def test_bf16_on_a_cpu_without_bf16_units_warns(monkeypatch):
+    import cgan.graph
+
+    monkeypatch.setattr(cgan.graph, "cpu_flags", lambda: {"fpu", "avx2", "avx512f"})
+    with pytest.warns(RuntimeWarning, match="AVX512_BF16"):
+        cgan.graph.make_session(cgan.Settings(precision="bf16")).close()
+    monkeypatch.setattr(cgan.graph, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        cgan.graph.make_session(cgan.Settings(precision="bf16")).close()

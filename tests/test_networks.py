@@ -78,21 +78,37 @@ def test_dropout_follows_the_learning_phase(cgan_graph, batch):
     assert np.array_equal(run(1, (1, 2)), run(1, (1, 2)))      # ... and only the fed seed
 
 
-def test_dropout_keeps_kerass_rate_and_scale():
+@pytest.mark.parametrize("mask_bits, rate", [(32, 0.3), (16, round(0.3 * 65536) / 65536)])
+def test_dropout_keeps_kerass_rate_and_scale(mask_bits, rate):
     from cgan.networks import Dropout, dropout_seed
 
+    n = 400001  # odd: the 16-bit masks split 32-bit draws in two
     sess = make_session()
     with sess.graph.as_default():
-        x = tf_keras.layers.Input(shape=(100000,))
-        out = Dropout(0.3)(x)
+        x = tf_keras.layers.Input(shape=(n,))
+        out = Dropout(0.3, mask_bits)(x)
         phase = tf_keras.backend.learning_phase()
-        ones = np.ones((1, 100000), "float32")
+        ones = np.ones((1, n), "float32")
         train = sess.run(out, {x: ones, phase: 1, dropout_seed(): [5, 6]})
+        other = sess.run(out, {x: ones, phase: 1, dropout_seed(): [5, 7]})
         test = sess.run(out, {x: ones, phase: 0})
-    assert abs((train == 0).mean() - 0.3) < 0.01
+    dropped = (train == 0)[0]
+    assert abs(dropped.mean() - rate) < 4 * np.sqrt(rate * (1 - rate) / n)
+    # neighbours (which share a 32-bit draw in the 16-bit masks) are independent
+    assert abs(np.corrcoef(dropped[:-1:2], dropped[1::2])[0, 1]) < 0.01
+    assert abs(np.corrcoef(dropped, (other == 0)[0])[0, 1]) < 0.01
     np.testing.assert_allclose(train[train != 0], 1 / 0.7, rtol=1e-6)
     np.testing.assert_array_equal(test, ones)
     sess.close()
+
+
+def test_dropout_mask_bits_are_checked():
+    from cgan.networks import Dropout
+
+    with pytest.raises(ValueError, match="mask_bits"):
+        Dropout(0.3, 8)
+    with pytest.raises(ValueError, match="dropout_mask_bits"):
+        cgan.Settings(dropout_mask_bits=24)
 
 
 def test_losses_follow_the_article():
