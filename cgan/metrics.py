@@ -126,6 +126,11 @@ def generate_set(graph, per_label: int, rng: np.random.Generator) -> tuple[np.nd
     return graph.generate(z, labels), labels
 
 
+def _fd_per_label(feats: np.ndarray, labels: np.ndarray, test_feats: np.ndarray, test_labels: np.ndarray) -> list:
+    """Fréchet distance of each class's features to that class's test features."""
+    return [frechet_distance(feats[labels == c], test_feats[test_labels == c]) for c in range(10)]
+
+
 def evaluate(graph, data, per_label: int = 1000, seed: int = 0, classifier: Classifier | None = None,
              with_parzen: bool = True) -> dict:
     """Every metric for one generator (a :class:`cgan.GANGraph`) against MNIST ``data``
@@ -143,8 +148,7 @@ def evaluate(graph, data, per_label: int = 1000, seed: int = 0, classifier: Clas
         grid_labels = np.repeat(np.arange(graph.settings.num_classes), len(z))
         grid_images = graph.generate(np.tile(z, (graph.settings.num_classes, 1)), grid_labels)
         row["accuracy_manifold"] = conditional_accuracy(grid_images, grid_labels, clf)
-        row["fd_per_label"] = [frechet_distance(feats[labels == c], test_feats[data.y_test == c])
-                               for c in range(10)]
+        row["fd_per_label"] = _fd_per_label(feats, labels, test_feats, data.y_test)
     if with_parzen:
         row["parzen"] = parzen(images, data.x_train[-10000:], data.x_test)
     return row
@@ -160,8 +164,7 @@ def evaluate_real(data, n: int = 10000, classifier: Classifier | None = None, wi
     acc = conditional_accuracy(data.x_test, data.y_test.astype("int64"), clf)
     row = {"samples": n, "fd": frechet_distance(feats, test_feats), "coverage": class_coverage(real, clf),
            "accuracy_random_z": acc, "accuracy_manifold": acc,
-           "fd_per_label": [frechet_distance(feats[real_labels == c], test_feats[data.y_test == c])
-                            for c in range(10)]}
+           "fd_per_label": _fd_per_label(feats, real_labels, test_feats, data.y_test)}
     if with_parzen:
         row["parzen"] = parzen(real, data.x_train[-10000:], data.x_test)
     return row

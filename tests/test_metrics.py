@@ -122,8 +122,8 @@ def test_evaluate_command_rejects_a_missing_generator(tmp_path, capsys):
 
 
 def test_shipped_cgan_generator_draws_the_digits_it_is_asked_for(clf):
-    # the generator trained by the full 5000-iteration run (figs/README.md): 97.5% of its
-    # manifold digits are read as their label, the misses in the corners of 8 and 9
+    # the generator trained by the full 5000-iteration run (figs/README.md): 99.2% of its
+    # manifold digits are read as their label, every label 97% or more
     import cgan
 
     g = cgan.load_generator("cgan")
@@ -132,6 +132,6 @@ def test_shipped_cgan_generator_draws_the_digits_it_is_asked_for(clf):
     z = cgan.manifold_z(s)
     labels = np.repeat(np.arange(10), len(z))
     acc = metrics.conditional_accuracy(g.generate(np.tile(z, (10, 1)), labels), labels, clf)
-    assert acc["overall"] > 0.97
-    assert min(acc["per_label"][:8]) > 0.97
+    assert acc["overall"] > 0.985
+    assert min(acc["per_label"]) > 0.95
     g.close()
