@@ -47,20 +47,20 @@ def tile(digits: np.ndarray, n: int) -> np.ndarray:
     return digits.reshape(n, n, h, w).transpose(0, 2, 1, 3).reshape(n * h, n * w)
 
 
-def draw_manifolds(graph, labels: Iterable[int] | None = None) -> np.ndarray:
-    """One manifold picture per label, all in a single generator run.
+def manifold_digits(graph, labels: Iterable[int] | None = None) -> np.ndarray:
+    """Every grid cell's digit for each label, all in a single generator run.
 
     ``graph``: a :class:`cgan.graph.GANGraph`. ``labels``: the digits to draw
     (default all; ignored, and must be None, for the unconditional GAN).
-    Returns float32 (len(labels), 28n, 28n) in [0, 1], or (1, 28n, 28n) unconditional.
+    Returns float32 (len(labels), grid_size**2, 28, 28) in [0, 1], cells row-major as
+    :func:`manifold_z` orders them, or (1, grid_size**2, 28, 28) unconditional.
     """
     s = graph.settings
     z = manifold_z(s)
-    n = s.grid_size
     if not s.conditional:
         if labels is not None:
             raise ValueError("the unconditional GAN draws one manifold; pass labels=None")
-        return tile(graph.generate(z), n)[None]
+        return graph.generate(z).reshape(1, len(z), 28, 28)
     if labels is None:
         labels = list(range(s.num_classes))
     else:
@@ -69,10 +69,20 @@ def draw_manifolds(graph, labels: Iterable[int] | None = None) -> np.ndarray:
     bad = [c for c in labels if not 0 <= c < s.num_classes]
     if bad:
         raise ValueError(f"labels must lie in 0..{s.num_classes - 1}, got {bad}")
-    if not labels:
-        return np.zeros((0, 28 * n, 28 * n), "float32")
     digits = graph.generate(np.tile(z, (len(labels), 1)), np.repeat(labels, len(z)))
-    return np.stack([tile(d, n) for d in digits.reshape(len(labels), n * n, 28, 28)])
+    return digits.reshape(len(labels), len(z), 28, 28)
+
+
+def draw_manifolds(graph, labels: Iterable[int] | None = None) -> np.ndarray:
+    """One manifold picture per label (:func:`manifold_digits` laid out by :func:`tile`).
+
+    Returns float32 (len(labels), 28n, 28n) in [0, 1], or (1, 28n, 28n) unconditional.
+    """
+    n = graph.settings.grid_size
+    digits = manifold_digits(graph, labels)
+    if not len(digits):
+        return np.zeros((0, 28 * n, 28 * n), "float32")
+    return np.stack([tile(d, n) for d in digits])
 
 
 def plot_manifold(figure: np.ndarray, path: str | os.PathLike | None = None, show: bool = False,

@@ -22,7 +22,7 @@ from scipy import linalg
 
 from . import checks
 from .classifier import Classifier, load_classifier
-from .manifold import manifold_z
+from .manifold import manifold_digits
 
 PAPER_PARZEN = {"GAN (Goodfellow et al. 2014)": (225.0, 2.0),
                 "Conditional GAN (Mirza & Osindero 2014)": (132.0, 1.8)}
@@ -144,10 +144,9 @@ def evaluate(graph, data, per_label: int = 1000, seed: int = 0, classifier: Clas
                            "coverage": class_coverage(images, clf)}
     if labels is not None:
         row["accuracy_random_z"] = conditional_accuracy(images, labels, clf)
-        z = manifold_z(graph.settings)
-        grid_labels = np.repeat(np.arange(graph.settings.num_classes), len(z))
-        grid_images = graph.generate(np.tile(z, (graph.settings.num_classes, 1)), grid_labels)
-        row["accuracy_manifold"] = conditional_accuracy(grid_images, grid_labels, clf)
+        grid_digits = manifold_digits(graph)  # (num_classes, cells, 28, 28)
+        grid_labels = np.repeat(np.arange(len(grid_digits)), grid_digits.shape[1])
+        row["accuracy_manifold"] = conditional_accuracy(grid_digits.reshape(-1, 28, 28, 1), grid_labels, clf)
         row["fd_per_label"] = _fd_per_label(feats, labels, test_feats, data.y_test)
     if with_parzen:
         row["parzen"] = parzen(images, data.x_train[-10000:], data.x_test)

@@ -14,6 +14,7 @@ interrupted loses at most the iterations since its last checkpoint, and
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -73,6 +74,15 @@ class Trainer:
         self.periods: list[int] = []  # periods whose snapshots are on disk
         # seconds spent in this process, by kind of work (not saved in checkpoints)
         self.timing = {"steps": 0.0, "snapshots": 0.0, "checkpoints": 0.0, "figures": 0.0}
+
+    @contextlib.contextmanager
+    def _timed(self, kind: str):
+        """Add the block's wall time to ``self.timing[kind]``."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timing[kind] += time.perf_counter() - start
 
     # -- one iteration of the article's loop ---------------------------------------
     def next_batch(self):
@@ -202,12 +212,10 @@ class Trainer:
         bar = tqdm(total=s.iterations, initial=min(self.iteration, s.iterations), disable=not progress,
                    desc="CGAN" if s.conditional else "GAN", unit="it", dynamic_ncols=True)
         try:
-            clock = time.perf_counter
             while self.iteration < s.iterations:
                 i = self.iteration
-                start = clock()
-                l_d = self.run_iteration()
-                self.timing["steps"] += clock() - start
+                with self._timed("steps"):
+                    l_d = self.run_iteration()
                 bar.update(1)
                 bar.set_postfix(L_dis=f"{l_d:.3f}", d=self.history.d_steps[-1], g=self.history.g_steps[-1],
                                 refresh=False)
@@ -215,14 +223,12 @@ class Trainer:
                     self.check_stall()
                     period = i // s.batches_per_period
                     if period in save_periods:
-                        start = clock()
-                        figures = self.snapshot(period)
-                        self.timing["snapshots"] += clock() - start
+                        with self._timed("snapshots"):
+                            figures = self.snapshot(period)
                         if on_snapshot is not None:
                             on_snapshot(period, figures)
-                    start = clock()
-                    self.save_checkpoint()
-                    self.timing["checkpoints"] += clock() - start
+                    with self._timed("checkpoints"):
+                        self.save_checkpoint()
         finally:
             bar.close()
 
@@ -234,9 +240,8 @@ class Trainer:
             self.save_checkpoint()
         self.graph.save_generator(self.run_dir / "generator.npz")
         if figs_dir is not None:
-            start = time.perf_counter()
-            self.write_figures(figs_dir)
-            self.timing["figures"] += time.perf_counter() - start
+            with self._timed("figures"):
+                self.write_figures(figs_dir)
 
     # -- figures -----------------------------------------------------------------------
     def write_figures(self, figs_dir: str | os.PathLike) -> list[Path]:
