@@ -20,8 +20,8 @@ setup(
         "tqdm",
     ],
     extras_require={
-        "notebook": ["ipykernel", "nbclient", "nbformat", "papermill"],
-        "test": ["pytest", "hypothesis", "ipykernel", "nbclient", "nbformat", "papermill"],
+        "notebook": ["jupyterlab", "notebook", "ipywidgets", "ipykernel", "nbclient", "nbformat", "papermill"],
+        "test": ["pytest", "hypothesis", "ipywidgets", "ipykernel", "nbclient", "nbformat", "papermill"],
     },
     entry_points={"console_scripts": ["cgan=cgan.cli:main"]},
     license="MIT",

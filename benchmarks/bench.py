@@ -19,7 +19,7 @@ discriminator and per generator step of
 with medians and min-max over rounds and the ratios to the peer; the machine's fp32
 peak (a 2048x2048 matmul and the generator's main 5x5 convolution) and the fraction
 of it each step reaches, from the article model's FLOP count; the time of one
-snapshot (all 10 labels) and of writing all GIFs from the article's 145 snapshots;
+snapshot (all 10 labels) and of writing all GIFs from the article's 115 snapshots;
 the mean D and G steps per iteration of a real run (``--run-dir``); and peak
 resident memory. Prints a table and writes JSON (``--out``).
 """
@@ -102,15 +102,43 @@ def measure_peak(rounds: int) -> dict[str, float]:
     return out
 
 
+def profile_steps(graph: cgan.GANGraph, x, y, z, runs: int = 3, top: int = 15) -> dict:
+    """Per-op profile of one D and one G step: each op's time (``RunOptions`` FULL_TRACE,
+    from its start to its end, summed over the step's ops of that name and averaged over
+    ``runs`` traced steps). Ops run two at a time on two cores, so the sum exceeds the step's
+    wall time. Returns, per step, the summed time and the ``top`` ops by time."""
+    from collections import Counter
+
+    table = {}
+    for key, train_op in (("d", graph.step_dis), ("g", graph.step_gen)):
+        per_op: Counter = Counter()
+        kinds: dict[str, str] = {}
+        for _ in range(runs):
+            meta = tf.compat.v1.RunMetadata()
+            options = tf.compat.v1.RunOptions(trace_level=tf.compat.v1.RunOptions.FULL_TRACE)
+            graph.sess.run([graph.losses.L_dis, train_op], graph._feed(x, y, z, 1), options=options,
+                           run_metadata=meta)
+            for dev in meta.step_stats.dev_stats:
+                for node in dev.node_stats:
+                    per_op[node.node_name] += node.all_end_rel_micros / 1000 / runs
+                    kinds[node.node_name] = node.timeline_label.split("=", 1)[-1].split("(", 1)[0].strip()
+        table[key] = {"summed_ms": sum(per_op.values()),
+                      "top": [{"op": name, "kind": kinds.get(name, ""), "ms": ms} for name, ms in per_op.most_common(top)]}
+    return table
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
     p.add_argument("--steps", type=int, default=3, help="D and G steps per variant per round (default 3)")
-    p.add_argument("--snapshots", type=int, default=145, help="GIF frames per label (article: 145)")
+    p.add_argument("--snapshots", type=int, default=len(cgan.ARTICLE_SAVE_PERIODS),
+                   help=f"GIF frames per label (article: {len(cgan.ARTICLE_SAVE_PERIODS)})")
     p.add_argument("--run-dir", default="runs/cgan", help="a run whose history gives the mean steps per iteration")
     p.add_argument("--out", default="benchmarks/results.json")
     p.add_argument("--no-peer", action="store_true", help="skip the tf.function peer")
+    p.add_argument("--profile", action="store_true", help="also print and store a per-op profile of one D and one "
+                                                          "G step of the default graph (top ops by summed time)")
     args = p.parse_args(argv)
     if args.batch_size < 1 or args.rounds < 1 or args.steps < 1 or args.snapshots < 1:
         p.error("--batch-size, --rounds, --steps and --snapshots must be >= 1")
@@ -189,6 +217,8 @@ def main(argv: list[str] | None = None) -> dict:
         gif_seconds = time.perf_counter() - t
         gif_mb = sum(f.stat().st_size for f in Path(tmp).iterdir()) / 1e6
 
+    profile = profile_steps(ours, x, y, z) if args.profile else None
+
     mean_steps = None
     ckpts = sorted((Path(args.run_dir) / "checkpoints").glob("ckpt-*[0-9]"))
     if ckpts:
@@ -206,6 +236,7 @@ def main(argv: list[str] | None = None) -> dict:
         "snapshot_seconds": stats(snap_times)["median_ms"] / 1000,
         "gifs_seconds": gif_seconds, "gifs_frames_per_label": args.snapshots, "gifs_megabytes": gif_mb,
         "mean_steps_per_iteration": mean_steps,
+        "profile": profile,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     out = Path(args.out)
@@ -228,6 +259,11 @@ def main(argv: list[str] | None = None) -> dict:
     if mean_steps:
         print(f"mean steps per iteration in {args.run_dir} ({mean_steps['iterations']} iterations): "
               f"D {mean_steps['d']:.2f}, G {mean_steps['g']:.2f}")
+    if profile:
+        for key, name in (("d", "D step"), ("g", "G step")):
+            print(f"profile of one {name} (ops overlap on the cores; summed {profile[key]['summed_ms']:.0f} ms):")
+            for row in profile[key]["top"]:
+                print(f"  {row['ms']:7.1f} ms  {row['kind']:<28} {row['op']}")
     print(f"peak resident memory: {result['peak_rss_mib']:.0f} MiB; JSON: {out}")
     return result
 

@@ -1,22 +1,62 @@
 """cgan: the Habr article "Autoencoders in Keras, Part 5: GAN and tensorflow"
 (conditional GAN on MNIST, TF1 graph style) runnable on today's TensorFlow.
 
-Importing :mod:`cgan` switches TensorFlow to graph mode, as the article's code needs.
+Importing :mod:`cgan` changes nothing global: TensorFlow's execution mode stays
+as it is (eager by default), and every graph cgan builds lives in its own
+``tf.Graph`` with its own session. The names below load on first use, so
+``import cgan`` (and ``python -m cgan --help``) does not import TensorFlow yet.
 """
-from .data import BatchIterator, gen_batch, load_data, load_mnist, one_hot, preprocess
-from . import metrics
-from .graph import (GANGraph, build_losses, build_train_ops, load_generator, make_inputs, make_session,
-                    scope_variables)
-from .manifold import draw_manifolds, grid, manifold_digits, manifold_z, plot_manifold, tile, write_gif
-from .networks import add_units_to_conv2d, build_discriminator, build_generator
-from .settings import ARTICLE_SAVE_PERIODS, Settings
-from .train import Trainer, prepare, train
+from __future__ import annotations
+
+import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ARTICLE_SAVE_PERIODS", "BatchIterator", "GANGraph", "Settings", "Trainer", "add_units_to_conv2d",
-    "build_discriminator", "build_generator", "build_losses", "build_train_ops", "draw_manifolds",
-    "gen_batch", "grid", "load_data", "load_generator", "metrics", "load_mnist", "make_inputs", "make_session",
-    "manifold_digits", "manifold_z", "one_hot", "plot_manifold", "prepare", "preprocess", "scope_variables", "tile", "train", "write_gif",
-]
+# public name -> the submodule that defines it
+_EXPORTS = {
+    "BatchIterator": "data", "gen_batch": "data", "load_data": "data", "load_mnist": "data", "one_hot": "data",
+    "preprocess": "data",
+    "GANGraph": "graph", "build_losses": "graph", "build_train_ops": "graph", "load_generator": "graph",
+    "make_inputs": "graph", "make_session": "graph", "scope_variables": "graph",
+    "draw_manifolds": "manifold", "grid": "manifold", "manifold_digits": "manifold", "manifold_z": "manifold",
+    "plot_manifold": "manifold", "tile": "manifold", "write_gif": "manifold",
+    "add_units_to_conv2d": "networks", "build_discriminator": "networks", "build_generator": "networks",
+    "ARTICLE_SAVE_PERIODS": "settings", "Settings": "settings",
+    "Run": "train", "Trainer": "train", "open_run": "train", "prepare": "train", "train": "train",
+    "session_config": "graph", "seed_everything": "graph", "save_generator": "graph",
+    "tf": "_tf", "without_tf_message": "_tf",
+}
+_SUBMODULES = {"checks", "classifier", "cli", "cpu", "data", "diagrams", "explore", "display", "files", "graph", "manifold", "metrics", "networks",
+               "settings", "train", "weightfile"}
+
+__all__ = sorted([*_EXPORTS, "metrics"])
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'cgan' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """``cgan.train`` is the function :func:`cgan.train.train`, as it always was: importing
+    the submodule of the same name (``from cgan.train import Trainer``) does not rebind it."""
+
+    def __setattr__(self, name, value):
+        if name == "train" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -13,11 +13,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
+from ._tf import tf
 
 from . import checks
-from .weightfile import read_weights, write_weights
-from . import graph as _graph  # noqa: F401  (switches TensorFlow to graph mode)
+from .weightfile import assign_values, read_weights, write_weights
 
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "classifier.npz"
 EPOCHS = 5
@@ -94,9 +93,7 @@ class Classifier:
                                      "; train them with `python -m cgan.classifier`")
         clf = cls()
         clf.meta = meta
-        with clf.graph.as_default():
-            for var, value in zip(clf.model.weights, weights):
-                var.load(value, clf.sess)
+        assign_values(clf.sess, clf.model.weights, weights)
         return clf
 
 

@@ -32,13 +32,34 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--restarts", type=int, default=0,
                    help="if a run diverges, start it over with a new seed up to this many times (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard summaries (losses, steps, manifolds) "
+                                                        "into DIR (for `figures`: DIR/cgan and DIR/gan)")
+    p.add_argument("--fast", action="store_true",
+                   help="turn on the options that change the numerics for speed and that this machine supports "
+                        "(16-bit dropout masks; bfloat16 on CPUs with AVX512_BF16 or AMX): not the article's "
+                        "numerics")
+
+
+def fast_settings() -> dict:
+    """The ``--fast`` preset: the opt-ins that change the numerics and pay on this machine."""
+    from .cpu import cpu_flags
+
+    fast = {"dropout_mask_bits": 16}
+    if cpu_flags() & {"avx512_bf16", "amx_bf16"}:
+        fast["precision"] = "bf16"
+    return fast
 
 
 def _settings(args: argparse.Namespace, **fixed) -> Settings:
-    changes = dict(args.set)
+    changes = dict(fast_settings()) if args.fast else {}
+    changes.update(args.set)
     for name in ("iterations", "batch_size", "seed"):
         if getattr(args, name) is not None:
             changes[name] = getattr(args, name)
+    for name, value in fixed.items():
+        if name in changes and changes[name] != value:
+            raise ValueError(f"--set {name}={changes[name]!r} contradicts the command ({name}={value!r}); "
+                             + ("use --unconditional for the plain GAN" if name == "conditional" else "drop it"))
     changes.update(fixed)
     return Settings().replace(**changes)
 
@@ -113,15 +134,19 @@ def main(argv: list[str] | None = None) -> int:
             return _evaluate(args)
         except (ValueError, FileNotFoundError) as exc:
             parser.error(str(exc))
-    from .train import TrainingDiverged, train  # imports TensorFlow: after the arguments are known to be good
+    from .train import RunFolderInUse, TrainingDiverged, train  # imports TensorFlow: after the arguments are good
 
     try:
+        tb = args.tensorboard
         if args.command == "train":
-            settings = _settings(args, conditional=not args.unconditional)
+            settings = _settings(args, conditional=not args.unconditional, **({"tensorboard": tb} if tb else {}))
             jobs = [(settings, Path(args.run_dir), args.figs_dir)]
         else:
-            jobs = [(_settings(args, conditional=c), Path(args.runs_dir) / name, args.figs_dir)
-                    for c, name in ((True, "cgan"), (False, "gan"))]
+            jobs = [(_settings(args, conditional=c, **({"tensorboard": str(Path(tb) / name)} if tb else {})),
+                     Path(args.runs_dir) / name, args.figs_dir) for c, name in ((True, "cgan"), (False, "gan"))]
+        if args.fast:
+            print(f"--fast: {', '.join(f'{k}={v!r}' for k, v in fast_settings().items())}; these are not the "
+                  "article's numerics (README, Speed)")
         for settings, run_dir, figs_dir in jobs:
             start = time.perf_counter()
             try:
@@ -136,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{f', figures in {figs_dir}' if figs_dir else ''} ({time.perf_counter() - start:.0f} s: "
                   f"steps {t['steps']:.0f} s, snapshots {t['snapshots']:.0f} s, checkpoints {t['checkpoints']:.0f} s, "
                   f"figures {t['figures']:.0f} s; peak memory {rss:.0f} MiB)")
+    except RunFolderInUse as exc:
+        print(f"python -m cgan: error: {exc}", file=sys.stderr)
+        return 4
     except (ValueError, FileNotFoundError) as exc:
         parser.error(str(exc))
     return 0

@@ -2,8 +2,11 @@
 inputs, the models called on them, the losses, and one RMSProp optimizer per
 network on the variables of its scope.
 
-Importing this module switches TensorFlow to graph mode
-(``tf.compat.v1.disable_eager_execution()``), as the article's code needs.
+Importing it changes nothing global: every graph lives in its own ``tf.Graph``
+with its own session, built inside ``with graph.as_default():``, so TensorFlow's
+eager mode stays on for the rest of the process, and the article's TF1 code
+(placeholders, ``Input(tensor=...)``, variable scopes, ``tf.compat.v1`` optimizers,
+the learning-phase feed) runs in that graph.
 """
 from __future__ import annotations
 
@@ -14,29 +17,50 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-import tensorflow as tf
-
-tf.compat.v1.disable_eager_execution()
-
-import tf_keras  # noqa: E402
+from ._tf import tf, without_tf_message
+import tf_keras  # noqa: E402  (after cgan._tf: TensorFlow first, quietly)
 from tf_keras.api._v1.keras import backend as K  # noqa: E402  (Keras 2's v1 backend: set_session, learning_phase)
 
-from .networks import (DISCRIMINATOR_SCOPE, GENERATOR_SCOPE, build_discriminator, build_generator,  # noqa: E402
-                       dropout_seed)
-from . import checks  # noqa: E402
-from .settings import Settings  # noqa: E402
-from .weightfile import read_weights, write_weights  # noqa: E402
+from .networks import DISCRIMINATOR_SCOPE, GENERATOR_SCOPE, build_discriminator, build_generator, dropout_seed
+from . import checks
+from .cpu import cpu_flags
+from .settings import Settings
+from .weightfile import assign_values, read_weights, write_weights
 
 EPS = 1e-10  # keeps log() finite, as in the article
 
 
-def cpu_flags() -> set[str]:
-    """The CPU's feature flags as Linux lists them (empty where /proc/cpuinfo is missing)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return set()
-    return {flag for line in text.splitlines() if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
+def session_config(settings: Settings = Settings()) -> tf.compat.v1.ConfigProto:
+    """The session options cgan trains with: thread counts, grappler's rewrites and the opt-in precision."""
+    config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=settings.threads,
+                                      inter_op_parallelism_threads=settings.threads)
+    rewrite = config.graph_options.rewrite_options
+    on = type(rewrite).ON  # RewriterConfig.ON
+    # Grappler's remapper fails on the discriminator's gradient graph ("remapper failed: ... fanout
+    # 'LeakyRelu_grad/LeakyReluGrad' exist for missing node 'conv2d_4/BiasAdd'", a TensorFlow bug) and
+    # prints that error on every run. Off, the steps were measured to run as fast; the math is the same.
+    rewrite.remapping = type(rewrite).OFF
+    if settings.precision == "bf16":
+        rewrite.auto_mixed_precision_onednn_bfloat16 = on
+        flags = cpu_flags()
+        if flags and not flags & {"avx512_bf16", "amx_bf16"}:
+            warnings.warn("precision='bf16' on a CPU without AVX512_BF16 or AMX: oneDNN emulates bfloat16 there, "
+                          "which is usually slower than fp32", RuntimeWarning, stacklevel=3)
+    elif settings.precision == "fp16":
+        rewrite.auto_mixed_precision = on
+    return config
+
+
+def seed_everything(seed: int | None) -> None:
+    """For a repeatable run: seed Python's ``random`` (Keras draws initializer seeds from it),
+    numpy's global generator and the default graph's TensorFlow seed, and turn on
+    TensorFlow's op determinism (process-wide). ``None`` does nothing (a fresh random run)."""
+    if seed is None:
+        return
+    random.seed(seed)
+    np.random.seed(seed)
+    tf.compat.v1.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
 
 
 def make_session(settings: Settings = Settings()) -> tf.compat.v1.Session:
@@ -46,25 +70,9 @@ def make_session(settings: Settings = Settings()) -> tf.compat.v1.Session:
     Call the rest of the graph building inside ``with sess.graph.as_default():``.
     """
     graph = tf.Graph()
-    config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=settings.threads,
-                                      inter_op_parallelism_threads=settings.threads)
-    rewrite = config.graph_options.rewrite_options
-    on = type(rewrite).ON  # RewriterConfig.ON
-    if settings.precision == "bf16":
-        rewrite.auto_mixed_precision_onednn_bfloat16 = on
-        flags = cpu_flags()
-        if flags and not flags & {"avx512_bf16", "amx_bf16"}:
-            warnings.warn("precision='bf16' on a CPU without AVX512_BF16 or AMX: oneDNN emulates bfloat16 there, "
-                          "which is usually slower than fp32", RuntimeWarning, stacklevel=2)
-    elif settings.precision == "fp16":
-        rewrite.auto_mixed_precision = on
+    config = session_config(settings)
     with graph.as_default():
-        if settings.seed is not None:
-            # Keras draws initializer seeds from Python's `random`; numpy's global state for user code.
-            random.seed(settings.seed)
-            np.random.seed(settings.seed)
-            tf.compat.v1.set_random_seed(settings.seed)
-            tf.config.experimental.enable_op_determinism()  # process-wide; repeatable kernels
+        seed_everything(settings.seed)
         sess = tf.compat.v1.Session(graph=graph, config=config)
         K.set_session(sess)
     return sess
@@ -118,8 +126,10 @@ def build_train_ops(losses: Losses, settings: Settings = Settings()):
     optimizer_dis = tf.compat.v1.train.RMSPropOptimizer(settings.lr_dis)
     generator_vars = scope_variables(GENERATOR_SCOPE)
     discrim_vars = scope_variables(DISCRIMINATOR_SCOPE)
-    step_gen = optimizer_gen.minimize(losses.L_gen, var_list=generator_vars)
-    step_dis = optimizer_dis.minimize(losses.L_dis, var_list=discrim_vars)
+    # RMSProp's slot initializer calls a deprecated TensorFlow API inside TensorFlow itself
+    with without_tf_message("calling Ones.__init__ (from tensorflow.python.ops.init_ops) with dtype is deprecated"):
+        step_gen = optimizer_gen.minimize(losses.L_gen, var_list=generator_vars)
+        step_dis = optimizer_dis.minimize(losses.L_dis, var_list=discrim_vars)
     return step_gen, step_dis
 
 
@@ -186,15 +196,21 @@ class GANGraph:
             feed[self.inputs.y_] = label
         return feed
 
-    def step_d(self, image: np.ndarray, label: np.ndarray, zp: np.ndarray) -> float:
-        """One discriminator step; returns L_dis."""
-        l_dis, _ = self.sess.run([self.losses.L_dis, self.step_dis], self._feed(image, label, zp, 1))
+    def _step(self, train_op, image, label, zp) -> float:
+        l_dis, log_dis_img, log_dis_gen_z, _ = self.sess.run(
+            [self.losses.L_dis, self.losses.log_dis_img, self.losses.log_dis_gen_z, train_op],
+            self._feed(image, label, zp, 1))
+        self.last_terms = {"log_dis_img": float(log_dis_img), "log_dis_gen_z": float(log_dis_gen_z),
+                           "L_gen": -float(log_dis_gen_z)}
         return float(l_dis)
 
+    def step_d(self, image: np.ndarray, label: np.ndarray, zp: np.ndarray) -> float:
+        """One discriminator step; returns L_dis (and keeps the loss terms in ``last_terms``)."""
+        return self._step(self.step_dis, image, label, zp)
+
     def step_g(self, image: np.ndarray, label: np.ndarray, zp: np.ndarray) -> float:
-        """One generator step; returns L_dis."""
-        l_dis, _ = self.sess.run([self.losses.L_dis, self.step_gen], self._feed(image, label, zp, 1))
-        return float(l_dis)
+        """One generator step; returns L_dis (and keeps the loss terms in ``last_terms``)."""
+        return self._step(self.step_gen, image, label, zp)
 
     # -- drawing --------------------------------------------------------------------
     def check_z(self, z: Any) -> np.ndarray:
@@ -237,7 +253,7 @@ class GANGraph:
 
     def save_generator(self, path: str | os.PathLike) -> Path:
         """Write the generator's weights and settings to an ``.npz`` file (atomically)."""
-        return write_weights(path, self.sess.run(self.generator.weights), "settings", self.settings.to_dict())
+        return save_generator(path, self.sess, self.generator.weights, self.settings)
 
     @classmethod
     def from_generator_file(cls, path: str | os.PathLike) -> "GANGraph":
@@ -247,12 +263,17 @@ class GANGraph:
         shapes = [tuple(v.shape) for v in graph.generator.weights]
         if [w.shape for w in weights] != shapes:
             raise ValueError(f"{path} holds weights of shapes {[w.shape for w in weights]}, expected {shapes}")
-        for var, value in zip(graph.generator.weights, weights):
-            var.load(value, graph.sess)
+        assign_values(graph.sess, graph.generator.weights, weights)
         return graph
 
     def close(self) -> None:
         self.sess.close()
+
+
+def save_generator(path: str | os.PathLike, sess, weights: list, settings: Settings) -> Path:
+    """Write a generator's ``weights`` (its variables, read in ``sess``) and the run's
+    ``settings`` to an ``.npz`` file (atomically), for :meth:`GANGraph.from_generator_file`."""
+    return write_weights(path, sess.run(list(weights)), "settings", settings.to_dict())
 
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"

@@ -108,13 +108,30 @@ def plot_manifold(figure: np.ndarray, path: str | os.PathLike | None = None, sho
     if title:
         ax.set_title(title)
     if path is not None:
-        with atomic_path(path, keep_suffix=True) as tmp:
-            fig.savefig(tmp, dpi=60, bbox_inches="tight")
+        _save_grey_png(fig, path)
     if show:
         plt.show()
     else:
         plt.close(fig)
     return fig
+
+
+def _save_grey_png(fig, path: Path) -> None:
+    """Save a matplotlib figure drawn only in greys as an 8-bit greyscale PNG (the same pixels
+    as matplotlib's RGBA file, in about a third of the bytes), atomically."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=60, bbox_inches="tight")
+    rgba = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGBA"))
+    grey = (rgba[..., 0] == rgba[..., 1]).all() and (rgba[..., 1] == rgba[..., 2]).all() and (rgba[..., 3] == 255).all()
+    with atomic_path(path, keep_suffix=True) as tmp:
+        if grey:
+            Image.fromarray(rgba[..., 0], mode="L").save(tmp, format="PNG", optimize=True)
+        else:
+            tmp.write_bytes(buf.getvalue())
 
 
 def to_uint8(figures: np.ndarray) -> np.ndarray:

@@ -8,10 +8,11 @@ TF1 graph) as well as on ordinary Keras inputs.
 """
 from __future__ import annotations
 
+import contextlib
 import weakref
 
 import numpy as np
-import tensorflow as tf
+from ._tf import tf
 import tf_keras
 from tf_keras.layers import (Conv2D, Dense, Flatten, LeakyReLU, MaxPool2D, RepeatVector, Reshape, UpSampling2D,
                              concatenate)
@@ -218,18 +219,24 @@ def _upsample_conv(x, filters: int, kernel_size: int, activation: str, name: str
                   name=name)(x)
 
 
-def build_generator(z, labels=None, settings: Settings = Settings(), scope: str = GENERATOR_SCOPE):
+def _scope(scope: str | None):
+    return tf.compat.v1.variable_scope(scope) if scope else contextlib.nullcontext()
+
+
+def build_generator(z, labels=None, settings: Settings = Settings(), scope: str | None = GENERATOR_SCOPE):
     """G(z, label) -> image.
 
     ``z``: Keras input of shape (None, latent_dim); ``labels``: one-hot (None, num_classes)
     or None. Returns a ``tf_keras.Model`` whose output is (None, 28, 28, 1) in [0, 1].
+    Its layers are built under ``tf.compat.v1.variable_scope(scope)``; ``scope=None``
+    enters none, for code that opens the scope itself (the notebook).
     """
     inputs = [z] if labels is None else [z, labels]
     rate, bits = settings.dropout_rate, settings.dropout_mask_bits
     fused = settings.fused_upsampling
     # Layers with variables carry the names Keras gave them in the article's graph,
     # so variable names (generator/conv2d/kernel, ...) are the same on either path.
-    with tf.compat.v1.variable_scope(scope):
+    with _scope(scope):
         x = z if labels is None else concatenate([z, labels])
         x = Dense(7 * 7 * 64, activation="relu", name="dense")(x)
         x = Dropout(rate, bits)(x)
@@ -259,15 +266,17 @@ def add_units_to_conv2d(conv2, units):
     return concatenate([conv2, units_repeat])
 
 
-def build_discriminator(img, labels=None, settings: Settings = Settings(), scope: str = DISCRIMINATOR_SCOPE):
+def build_discriminator(img, labels=None, settings: Settings = Settings(),
+                        scope: str | None = DISCRIMINATOR_SCOPE):
     """D(image, label) -> probability that the image is real.
 
     ``img``: Keras input (None, 28, 28, 1) in [0, 1]; ``labels``: one-hot (None, num_classes)
     or None. Returns a ``tf_keras.Model`` whose output is (None, 1) in (0, 1).
+    Its layers are built under ``tf.compat.v1.variable_scope(scope)`` (none if ``scope=None``).
     """
     inputs = [img] if labels is None else [img, labels]
     rate, bits = settings.dropout_rate, settings.dropout_mask_bits
-    with tf.compat.v1.variable_scope(scope):
+    with _scope(scope):
         conv = dict(kernel_size=(7, 7), strides=(2, 2), padding="same", name="conv2d_3")
         if settings.fast_stride2_grad:
             grad = "transpose" if settings.precision == "fp32" else "conv"

@@ -42,7 +42,7 @@ class Settings:
     grid_low: float = 0.05         # z on norm.ppf(linspace(grid_low, grid_high, grid_size))
     grid_high: float = 0.95
     gif_frame_ms: int = 100        # GIF frame duration
-    gif_grey_levels: int = 16      # grey levels in the GIFs (256: all; 16 keeps 145 frames near 3 MB a label)
+    gif_grey_levels: int = 16      # grey levels in the GIFs (256: all; 16 keeps the 115 frames of a 5000-iteration run near 3 MB a label)
 
     # Speed (not in the article): exact reformulations, on by default since the math is the same.
     fused_upsampling: bool = True  # UpSampling2D + 5x5 Conv2D as one smaller conv (cgan.networks.UpsampledConv2D)
@@ -53,6 +53,9 @@ class Settings:
     # 16: dropout masks from 16 random bits a unit (half the random numbers; the rate becomes
     # round(rate * 65536) / 65536, 0.3000031 for 0.3); 32: one float32 uniform a unit, as Keras.
     dropout_mask_bits: int = 32
+
+    # Logging (not in the article): a folder for TensorBoard summaries (losses, steps, manifolds), or None.
+    tensorboard: str | None = None
 
     # Reproducibility and resources (not in the article).
     seed: int | None = None        # None: a fresh random run, as in the article
@@ -95,6 +98,8 @@ class Settings:
         for name in ("fused_upsampling", "fast_stride2_grad"):
             need(name, isinstance(getattr(self, name), bool), "True or False")
         need("dropout_mask_bits", self.dropout_mask_bits in (16, 32) and is_int(self.dropout_mask_bits), "16 or 32")
+        need("tensorboard", self.tensorboard is None or (isinstance(self.tensorboard, str) and self.tensorboard),
+             "None or a folder name")
         need("precision", self.precision in ("fp32", "bf16", "fp16"), "'fp32', 'bf16' or 'fp16'")
         need("seed", self.seed is None or (is_int(self.seed) and 0 <= self.seed < 2**31),
              "None or an integer in [0, 2**31)")

@@ -19,6 +19,7 @@ import json
 import os
 import pickle
 import shutil
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ import numpy as np
 from . import checks
 from .data import MNIST, BatchIterator, load_data
 from .files import atomic_path
-from .graph import GANGraph
+from .graph import GANGraph, save_generator
 from .manifold import batch_titles, draw_manifolds, plot_manifold, to_uint8, write_gif
 from .settings import Settings
 
@@ -40,6 +41,106 @@ ADVICE = ("As the article advises: slow the discriminator down (a smaller lr_dis
 
 
 TF_PREFIX = "model"
+
+
+class RunFolderInUse(RuntimeError):
+    """Another process is training in this run folder."""
+
+
+class RunLock:
+    """An exclusive OS lock (``flock``) on ``run_dir/.lock``, held while a run trains there.
+    The OS drops it when the process ends, however it ends, so a killed run leaves no
+    stale lock. The file names the holder (process id and command) for the error message.
+    Opening the same folder again in the same process (a notebook cell run twice) takes
+    the lock over from the earlier run object."""
+
+    _held: dict[str, "RunLock"] = {}  # by folder, in this process
+
+    def __init__(self, run_dir: Path):
+        import fcntl
+
+        self.path = Path(run_dir) / ".lock"
+        key = str(self.path.resolve())
+        earlier = RunLock._held.get(key)
+        if earlier is not None:
+            earlier.release()
+        self.fh = open(self.path, "a+")
+        try:
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.fh.seek(0)
+            holder = self.fh.read().strip() or "unknown"
+            self.fh.close()
+            raise RunFolderInUse(f"{run_dir} is in use by another training run (process {holder}); wait for it "
+                                 "to end or stop it, or train in another folder") from None
+        self.fh.seek(0)
+        self.fh.truncate()
+        command = " ".join(sys.argv) or sys.executable
+        self.fh.write(f"{os.getpid()}: {command}\n")
+        self.fh.flush()
+        RunLock._held[key] = self
+        self.key = key
+
+    def release(self) -> None:
+        if self.fh.closed:
+            return
+        self.fh.close()  # closing the file drops the flock
+        if RunLock._held.get(self.key) is self:
+            del RunLock._held[self.key]
+
+
+class TensorBoardLog:
+    """TensorBoard summaries of a run (``Settings.tensorboard``), written with
+    ``tf.compat.v1.summary.FileWriter``: L_dis (and, from the package's graph, the two
+    terms of the losses) and the D and G steps at every iteration, and each label's
+    manifold at every snapshot, all at the iteration as step. Events are written when a
+    checkpoint is, so the log never runs ahead of what a resumed run restores; a resumed
+    run starts with TensorBoard's "session start" event at its iteration, which tells
+    TensorBoard to drop anything a killed run logged past it."""
+
+    def __init__(self, logdir: str | os.PathLike, start_step: int):
+        from ._tf import tf
+
+        self.tf = tf
+        with tf.Graph().as_default():  # FileWriter refuses to start in eager mode; it needs no graph ops
+            self.writer = tf.compat.v1.summary.FileWriter(str(logdir))
+        self.pending: list = []
+        if start_step:
+            self.writer.add_session_log(tf.compat.v1.SessionLog(status=tf.compat.v1.SessionLog.START), start_step)
+
+    def _scalars(self, step: int, values: dict) -> None:
+        Summary = self.tf.compat.v1.Summary
+        self.pending.append((Summary(value=[Summary.Value(tag=k, simple_value=float(v))
+                                            for k, v in values.items()]), step))
+
+    def iteration(self, step: int, l_dis: float, d_steps: int, g_steps: int, terms: dict | None = None) -> None:
+        self._scalars(step, {"loss/L_dis": l_dis, "steps/discriminator": d_steps, "steps/generator": g_steps,
+                             **{f"loss/{k}": v for k, v in (terms or {}).items()}})
+
+    def snapshot(self, step: int, figures: np.ndarray) -> None:
+        import io
+
+        from PIL import Image
+
+        Summary = self.tf.compat.v1.Summary
+        values = []
+        for k, figure in enumerate(figures):
+            buf = io.BytesIO()
+            Image.fromarray(255 - figure, mode="L").save(buf, format="PNG")  # dark digits on white, as plotted
+            image = Summary.Image(height=figure.shape[0], width=figure.shape[1], colorspace=1,
+                                  encoded_image_string=buf.getvalue())
+            tag = f"manifold/label_{k}" if len(figures) > 1 else "manifold/GAN"
+            values.append(Summary.Value(tag=tag, image=image))
+        self.pending.append((Summary(value=values), step))
+
+    def flush(self) -> None:
+        for summary, step in self.pending:
+            self.writer.add_summary(summary, step)
+        self.pending = []
+        self.writer.flush()
+
+    def close(self) -> None:
+        self.writer.close()  # what was logged after the last checkpoint is dropped, as the run will redo it
 
 
 class TrainingDiverged(RuntimeError):
@@ -56,9 +157,19 @@ class History:
     g_steps: list = field(default_factory=list)
 
 
-class Trainer:
-    """Holds a run's graph, data iterator, random state and counters; ``train``
-    drives it. Use it directly to step the loop yourself (as the notebook does)."""
+class Run:
+    """A run folder and everything a training loop keeps besides the graph: the random
+    streams (z, batch order, dropout seeds), the batch iterator, the counters and history,
+    snapshots, checkpoints, the figures, the folder's lock and the optional TensorBoard log.
+
+    :class:`Trainer` is a ``Run`` with the package's graph (:class:`cgan.GANGraph`) and
+    loop. The notebook builds the article's graph in its own cells, then hands its session,
+    saver and generator to :meth:`attach` and runs the article's loop itself, calling
+    :meth:`next_batch`, :meth:`next_dropout_seed`, :meth:`record`, :meth:`check_stall`,
+    :meth:`snapshot` and :meth:`save_checkpoint`, in the order :meth:`Trainer.run_iteration`
+    calls them, so both give the same bits (tests/test_notebook.py checks it).
+    Open one with :func:`open_run` (checks the folder, locks it, resumes).
+    """
 
     def __init__(self, settings: Settings, run_dir: str | os.PathLike, data=None):
         self.settings = settings
@@ -68,12 +179,22 @@ class Trainer:
         self.rng = np.random.default_rng(z_seed)  # z samples
         self.batches = BatchIterator(self.data.x_train, self.data.y_train_cat, settings.batch_size,
                                      np.random.default_rng(batch_seed))
-        self.graph = GANGraph(settings, dropout_rng=np.random.default_rng(dropout_seed))
+        self.dropout_rng = np.random.default_rng(dropout_seed)  # the dropout seed fed at every step
         self.iteration = 0  # the next iteration to run
         self.history = History()
         self.periods: list[int] = []  # periods whose snapshots are on disk
         # seconds spent in this process, by kind of work (not saved in checkpoints)
         self.timing = {"steps": 0.0, "snapshots": 0.0, "checkpoints": 0.0, "figures": 0.0}
+        self.sess = self.saver = self.drawer = None
+        self.generator_weights: list = []
+        self.lock: RunLock | None = None
+        self.log: TensorBoardLog | None = None
+
+    def attach(self, sess, saver, drawer, generator_weights: list) -> None:
+        """The graph this run trains: its session, a ``tf.compat.v1.train.Saver`` over all
+        its variables, something to draw manifolds with (an object with ``settings`` and
+        ``generate(z, labels)``, see :func:`cgan.draw_manifolds`) and the generator's weights."""
+        self.sess, self.saver, self.drawer, self.generator_weights = sess, saver, drawer, list(generator_weights)
 
     @contextlib.contextmanager
     def _timed(self, kind: str):
@@ -84,36 +205,29 @@ class Trainer:
         finally:
             self.timing[kind] += time.perf_counter() - start
 
-    # -- one iteration of the article's loop ---------------------------------------
+    # -- what the loop draws ---------------------------------------------------------
     def next_batch(self):
+        """The next batch of images and one-hot labels, and a batch of z ~ N(0, I)."""
         b0, b1 = next(self.batches)
         zp = self.rng.standard_normal((self.settings.batch_size, self.settings.latent_dim)).astype("float32")
         return b0, b1, zp
 
-    def run_iteration(self) -> float:
-        """Up to k_step D steps (leave once L_dis < dis_exit_below), then up to k_step
-        G steps (leave once L_dis > gen_exit_above). Returns the last L_dis."""
-        s, g = self.settings, self.graph
-        b0, b1, zp = self.next_batch()
-        # Update D: minimise -log D(x) - log(1 - D(G(z))) over the discriminator's variables.
-        for d in range(1, s.k_step + 1):
-            l_d = g.step_d(b0, b1, zp)
-            b0, b1, zp = self.next_batch()
-            if l_d < s.dis_exit_below:
-                break
-        # Update G: maximise -log(1 - D(G(z))) over the generator's variables.
-        for gs in range(1, s.k_step + 1):
-            l_d = g.step_g(b0, b1, zp)
-            if l_d > s.gen_exit_above:
-                break
-            b0, b1, zp = self.next_batch()
+    def next_dropout_seed(self) -> np.ndarray:
+        """The value to feed to :func:`cgan.networks.dropout_seed` for the next step."""
+        return self.dropout_rng.integers(0, 2**62, size=2)
+
+    def record(self, l_d: float, d_steps: int, g_steps: int, terms: dict[str, float] | None = None) -> None:
+        """Book one iteration of the loop: its last L_dis and its D and G step counts (and,
+        for the TensorBoard log, ``terms``: more losses of its last step). A NaN or infinite
+        L_dis raises :class:`TrainingDiverged`."""
         if not np.isfinite(l_d):
             raise TrainingDiverged(f"L_dis became {l_d} at iteration {self.iteration}: the run diverged. {ADVICE}")
         self.history.l_dis.append(l_d)
-        self.history.d_steps.append(d)
-        self.history.g_steps.append(gs)
+        self.history.d_steps.append(d_steps)
+        self.history.g_steps.append(g_steps)
+        if self.log is not None:
+            self.log.iteration(self.iteration, l_d, d_steps, g_steps, terms)
         self.iteration += 1
-        return l_d
 
     def check_stall(self) -> None:
         """Raise :class:`TrainingDiverged` if, for the last ``stall_periods`` periods,
@@ -135,8 +249,15 @@ class Trainer:
         return self.run_dir / "snapshots"
 
     def snapshot(self, period: int) -> np.ndarray:
-        """Draw every label's manifold and store it as ``snapshots/period-NNNNN.npz``."""
-        figures = to_uint8(draw_manifolds(self.graph))
+        """Draw every label's manifold and store it as ``snapshots/period-NNNNN.npz``;
+        returns the pictures, uint8 (n_labels, H, W)."""
+        with self._timed("snapshots"):
+            return self._snapshot(period)
+
+    def _snapshot(self, period: int) -> np.ndarray:
+        figures = to_uint8(draw_manifolds(self.drawer))
+        if self.log is not None:
+            self.log.snapshot(period * self.settings.batches_per_period, figures)
         self.snapshot_dir.mkdir(parents=True, exist_ok=True)
         path = self.snapshot_dir / f"period-{period:05d}.npz"
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
@@ -160,19 +281,27 @@ class Trainer:
         return sorted(p for p in self.checkpoint_dir.glob("ckpt-*") if p.is_dir() and not p.name.endswith(".tmp"))
 
     def save_checkpoint(self) -> Path:
+        """Write a checkpoint of the variables (with the optimizers' slots) and of the loop's
+        state; keep the newest ``checkpoints_kept``."""
+        with self._timed("checkpoints"):
+            return self._save_checkpoint()
+
+    def _save_checkpoint(self) -> Path:
         final = self.checkpoint_dir / f"ckpt-{self.iteration:08d}"
         state = {"iteration": self.iteration, "batches": self.batches.state_dict(),
                  "rng": self.rng.bit_generator.state,
-                 "dropout_rng": self.graph.dropout_rng.bit_generator.state, "history": self.history.__dict__,
+                 "dropout_rng": self.dropout_rng.bit_generator.state, "history": self.history.__dict__,
                  "periods": self.periods}
         with atomic_path(final) as tmp:
             tmp.mkdir(parents=True)
-            self.graph.saver.save(self.graph.sess, str(tmp / TF_PREFIX), write_meta_graph=False,
-                                  write_state=False)
+            with self.sess.graph.as_default():  # the TF1 saver works on its graph, in any process mode
+                self.saver.save(self.sess, str(tmp / TF_PREFIX), write_meta_graph=False, write_state=False)
             with open(tmp / STATE_FILE, "wb") as fh:
                 pickle.dump(state, fh)
         for old in self.checkpoints()[:-self.settings.checkpoints_kept]:
             shutil.rmtree(old, ignore_errors=True)
+        if self.log is not None:
+            self.log.flush()  # the log holds what the checkpoint holds, so a resumed run repeats no step
         return final
 
     def restore_latest(self) -> bool:
@@ -182,7 +311,8 @@ class Trainer:
             try:
                 with open(ckpt / STATE_FILE, "rb") as fh:
                     state = pickle.load(fh)
-                self.graph.saver.restore(self.graph.sess, str(ckpt / TF_PREFIX))
+                with self.sess.graph.as_default():
+                    self.saver.restore(self.sess, str(ckpt / TF_PREFIX))
                 self.batches.load_state_dict(state["batches"])
             except Exception as exc:  # a torn or corrupt checkpoint: try the one before
                 warnings.warn(f"checkpoint {ckpt} is unreadable ({type(exc).__name__}: {exc}); "
@@ -190,58 +320,48 @@ class Trainer:
                 continue
             self.rng.bit_generator.state = state["rng"]
             if "dropout_rng" in state:  # absent from checkpoints of cgan before seeded dropout
-                self.graph.dropout_rng.bit_generator.state = state["dropout_rng"]
+                self.dropout_rng.bit_generator.state = state["dropout_rng"]
             self.iteration = state["iteration"]
             self.history = History(**state["history"])
             self.periods = list(state["periods"])
             return True
         return False
 
-    # -- the loop ----------------------------------------------------------------------
-    def fit(self, progress: bool = True, on_snapshot: Callable[[int, np.ndarray], None] | None = None) -> None:
-        """Run the remaining iterations with a progress bar (rate, ETA, losses).
-
-        Draws a manifold snapshot at the article's periods and writes a checkpoint
-        every ``batches_per_period`` iterations. ``on_snapshot(period, figures)`` is
-        called after each snapshot (figures uint8 (n_labels, H, W)).
-        """
-        from tqdm import tqdm  # text bar: works in a terminal and a notebook alike
-
-        s = self.settings
-        save_periods = set(s.save_periods)
-        bar = tqdm(total=s.iterations, initial=min(self.iteration, s.iterations), disable=not progress,
-                   desc="CGAN" if s.conditional else "GAN", unit="it", dynamic_ncols=True)
-        try:
-            while self.iteration < s.iterations:
-                i = self.iteration
-                with self._timed("steps"):
-                    l_d = self.run_iteration()
-                bar.update(1)
-                bar.set_postfix(L_dis=f"{l_d:.3f}", d=self.history.d_steps[-1], g=self.history.g_steps[-1],
-                                refresh=False)
-                if i % s.batches_per_period == 0:
-                    self.check_stall()
-                    period = i // s.batches_per_period
-                    if period in save_periods:
-                        with self._timed("snapshots"):
-                            figures = self.snapshot(period)
-                        if on_snapshot is not None:
-                            on_snapshot(period, figures)
-                    with self._timed("checkpoints"):
-                        self.save_checkpoint()
-        finally:
-            bar.close()
+    def resume(self) -> bool:
+        """Continue from the newest readable checkpoint, if the run was opened to resume and
+        has one (snapshots drawn after it are deleted: the resumed run draws them again), and
+        open the TensorBoard log if ``settings.tensorboard`` names a folder. Returns whether
+        a checkpoint was restored."""
+        restored = getattr(self, "resuming", True) and self.restore_latest()
+        if restored:
+            for path in self.snapshot_dir.glob("period-*.npz"):
+                if _snapshot_period(path) not in self.periods:
+                    path.unlink()
+        if self.settings.tensorboard and self.log is None:
+            self.log = TensorBoardLog(self.settings.tensorboard, self.iteration)
+        return restored
 
     def finish(self, figs_dir: str | os.PathLike | None = None) -> None:
         """Checkpoint the final state, save the generator to ``run_dir/generator.npz``
-        and, if ``figs_dir`` is given, write the figures there."""
+        (:func:`cgan.graph.save_generator`), write the figures to ``figs_dir`` if given,
+        and :meth:`close` the run."""
         checkpoints = self.checkpoints()
         if not checkpoints or checkpoints[-1].name != f"ckpt-{self.iteration:08d}":
             self.save_checkpoint()
-        self.graph.save_generator(self.run_dir / "generator.npz")
+        save_generator(self.run_dir / "generator.npz", self.sess, self.generator_weights, self.settings)
         if figs_dir is not None:
             with self._timed("figures"):
                 self.write_figures(figs_dir)
+        self.close()
+
+    def close(self) -> None:
+        """Close the TensorBoard log and unlock the folder (the session stays open)."""
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     # -- figures -----------------------------------------------------------------------
     def write_figures(self, figs_dir: str | os.PathLike) -> list[Path]:
@@ -264,6 +384,74 @@ class Trainer:
             written.append(write_gif(figures[:, k], batch_titles(label, periods, s.batches_per_period),
                                      figs_dir / f"{stem}.gif", s.gif_frame_ms, s.gif_grey_levels))
         return written
+
+
+class Trainer(Run):
+    """A :class:`Run` with the package's graph (:class:`cgan.GANGraph`, in ``graph``) and
+    the article's loop (:meth:`run_iteration`, :meth:`fit`). :func:`prepare` and
+    :func:`train` make one."""
+
+    def __init__(self, settings: Settings, run_dir: str | os.PathLike, data=None):
+        super().__init__(settings, run_dir, data)
+        self.graph = GANGraph(settings, dropout_rng=self.dropout_rng)
+        self.attach(self.graph.sess, self.graph.saver, self.graph, self.graph.generator.weights)
+
+    def run_iteration(self) -> float:
+        """Up to k_step D steps (leave once L_dis < dis_exit_below), then up to k_step
+        G steps (leave once L_dis > gen_exit_above); then every ``batches_per_period`` iterations
+        the stall check, a snapshot at the article's periods and a checkpoint.
+        Returns the last L_dis. (The notebook runs the same loop in its own cells.)"""
+        s, g = self.settings, self.graph
+        with self._timed("steps"):
+            b0, b1, zp = self.next_batch()
+            # Update D: minimise -log D(x) - log(1 - D(G(z))) over the discriminator's variables.
+            for d in range(1, s.k_step + 1):
+                l_d = g.step_d(b0, b1, zp)
+                b0, b1, zp = self.next_batch()
+                if l_d < s.dis_exit_below:
+                    break
+            # Update G: minimise log(1 - D(G(z))) over the generator's variables.
+            for gs in range(1, s.k_step + 1):
+                l_d = g.step_g(b0, b1, zp)
+                if l_d > s.gen_exit_above:
+                    break
+                b0, b1, zp = self.next_batch()
+        i = self.iteration
+        self.record(l_d, d, gs, g.last_terms)
+        if i % s.batches_per_period == 0:  # every period: the stall check, a snapshot at the article's periods,
+            self.check_stall()             # and a checkpoint
+            period = i // s.batches_per_period
+            if period in s.save_periods:
+                figures = self.snapshot(period)
+                if self._on_snapshot is not None:
+                    self._on_snapshot(period, figures)
+            self.save_checkpoint()
+        return l_d
+
+    _on_snapshot: Callable[[int, np.ndarray], None] | None = None
+
+    def fit(self, progress: bool = True, on_snapshot: Callable[[int, np.ndarray], None] | None = None) -> None:
+        """Run the remaining iterations with a progress bar (rate, ETA, losses).
+
+        Draws a manifold snapshot at the article's periods and writes a checkpoint
+        every ``batches_per_period`` iterations. ``on_snapshot(period, figures)`` is
+        called after each snapshot (figures uint8 (n_labels, H, W)).
+        """
+        from tqdm import tqdm  # text bar: works in a terminal and a notebook alike
+
+        s = self.settings
+        bar = tqdm(total=s.iterations, initial=min(self.iteration, s.iterations), disable=not progress,
+                   desc="CGAN" if s.conditional else "GAN", unit="it", dynamic_ncols=True)
+        self._on_snapshot = on_snapshot
+        try:
+            while self.iteration < s.iterations:
+                l_d = self.run_iteration()
+                bar.update(1)
+                bar.set_postfix(L_dis=f"{l_d:.3f}", d=self.history.d_steps[-1], g=self.history.g_steps[-1],
+                                refresh=False)
+        finally:
+            self._on_snapshot = None
+            bar.close()
 
 
 def read_snapshots(run_dir: str | os.PathLike, periods: list[int] | None = None) -> tuple[list[int], np.ndarray]:
@@ -327,32 +515,50 @@ def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: b
         saved, mine = saved_settings(run_dir).to_dict(), settings.to_dict()
         # Settings that leave the math unchanged (iterations to run, speed, bookkeeping) may differ.
         free = {"iterations", "fused_upsampling", "fast_stride2_grad", "threads", "checkpoints_kept", "stall_periods",
-                "stall_loss", "gif_grey_levels"}
+                "stall_loss", "gif_grey_levels", "tensorboard"}
         diff = sorted(k for k in mine if k not in free and saved[k] != mine[k])
         if diff:
             raise ValueError(f"{run_dir} holds another run (its settings differ in {diff}); pick another folder "
                              "or pass overwrite=True to start over there")
 
 
-def prepare(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cgan", resume: bool = True,
-            overwrite: bool = False, data=None) -> Trainer:
-    """A :class:`Trainer` for ``run_dir``, resumed from its newest checkpoint if any.
+def open_run(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cgan", resume: bool = True,
+             overwrite: bool = False, data=None, run_class: type = Run) -> Run:
+    """Open ``run_dir`` for training: lock it (:class:`RunLock`), check it, write its
+    ``settings.json`` and return a :class:`Run` (or ``run_class``) on it. Attach a graph,
+    then call :meth:`Run.resume` to continue from its newest checkpoint.
 
     A folder holding another run (other settings) is a ``ValueError``, as is one
-    holding checkpoints when ``resume=False``, unless ``overwrite=True`` deletes them.
+    holding checkpoints when ``resume=False``, unless ``overwrite=True`` deletes them;
+    a folder another process is training in is a :class:`RunFolderInUse` error.
     """
     if not isinstance(settings, Settings):
         raise ValueError(f"settings must be a cgan.Settings, got {checks.describe(settings)}")
     run_dir = checks.output_dir("run_dir", run_dir)
-    _check_run_dir(run_dir, settings, resume, overwrite)
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "settings.json").write_text(json.dumps(settings.to_dict(), indent=1))
-    trainer = Trainer(settings, run_dir, data)
-    if resume and trainer.restore_latest():
-        # snapshots newer than the checkpoint are redrawn by the resumed run
-        for path in trainer.snapshot_dir.glob("period-*.npz"):
-            if _snapshot_period(path) not in trainer.periods:
-                path.unlink()
+    lock = RunLock(run_dir)
+    try:
+        _check_run_dir(run_dir, settings, resume, overwrite)
+        (run_dir / "settings.json").write_text(json.dumps(settings.to_dict(), indent=1))
+        run = run_class(settings, run_dir, data)
+    except BaseException:
+        lock.release()
+        raise
+    run.lock = lock
+    run.resuming = resume
+    return run
+
+
+def prepare(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cgan", resume: bool = True,
+            overwrite: bool = False, data=None) -> Trainer:
+    """A :class:`Trainer` for ``run_dir`` (:func:`open_run`), resumed from its newest
+    checkpoint if any and ``resume``."""
+    trainer = open_run(settings, run_dir, resume, overwrite, data, run_class=Trainer)
+    try:
+        trainer.resume()
+    except BaseException:
+        trainer.close()
+        raise
     return trainer
 
 
@@ -375,7 +581,10 @@ def train(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cg
         try:
             trainer.fit(progress, on_snapshot)
             break
-        except TrainingDiverged as exc:
+        except BaseException as exc:
+            trainer.close()
+            if not isinstance(exc, TrainingDiverged):
+                raise
             trainer.graph.close()
             if restarts == 0:
                 raise

@@ -36,3 +36,13 @@ def read_weights(path: str | os.PathLike, header_key: str, noun: str, writer: st
     except Exception as exc:  # zip, key or JSON errors all mean the same thing here
         raise ValueError(f"{path} is not a {noun} file written by {writer} ({exc})") from exc
     return header, weights
+
+
+def assign_values(sess, variables: list, values: list[np.ndarray]) -> None:
+    """Set graph ``variables`` to ``values`` in ``sess`` by re-running their initializers
+    with the initial values fed: one session run, no new ops (the graph may be finalized)
+    and none of the deprecated ``Variable.load``."""
+    if len(variables) != len(values):
+        raise ValueError(f"{len(values)} values for {len(variables)} variables")
+    inits = [v.initializer for v in variables]  # AssignVariableOp(handle, initial value)
+    sess.run(inits, {op.inputs[1]: value for op, value in zip(inits, values)})

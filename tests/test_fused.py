@@ -7,6 +7,7 @@ import tensorflow as tf
 import tf_keras
 
 import cgan
+from cgan.weightfile import assign_values
 from cgan.graph import make_session
 from cgan.networks import Stride2Conv2D, UpsampledConv2D
 
@@ -24,8 +25,8 @@ def test_fused_layer_equals_upsampling_then_conv(kernel_size, cin, cout):
         kernel = np.random.default_rng(0).standard_normal(plain.kernel.shape).astype("float32") * 0.1
         bias = np.random.default_rng(1).standard_normal(cout).astype("float32") * 0.1
         for layer in (fused, plain):
-            layer.kernel.load(kernel, sess)
-            layer.bias.load(bias, sess)
+            assign_values(sess, [layer.kernel], [kernel])
+            assign_values(sess, [layer.bias], [bias])
         g_fused = tf.gradients(tf.reduce_sum(y_fused ** 2), [fused.kernel, fused.bias, x])
         g_plain = tf.gradients(tf.reduce_sum(y_plain ** 2), [plain.kernel, plain.bias, x])
         xin = np.random.default_rng(2).standard_normal((3, 7, 7, cin)).astype("float32")
@@ -47,7 +48,7 @@ def test_both_paths_have_the_same_variables_and_outputs():
              "discrim/dense_1/kernel:0", "discrim/dense_1/bias:0"]
     assert list(fused.variable_values()) == names == list(plain.variable_values())
     for var in plain.generator.weights:  # same weights in both
-        var.load(fused.variable_values()[var.name], plain.sess)
+        assign_values(plain.sess, [var], [fused.variable_values()[var.name]])
     z = np.random.default_rng(0).standard_normal((20, 2))
     labels = np.arange(20) % 10
     np.testing.assert_allclose(fused.generate(z, labels), plain.generate(z, labels), atol=1e-5)
@@ -69,8 +70,8 @@ def test_stride2_layer_equals_conv2d(kernel_size, cin, size, input_grad):
         kernel = rng.standard_normal(plain.kernel.shape).astype("float32")
         bias = rng.standard_normal(5).astype("float32")
         for layer in (fast, plain):
-            layer.kernel.load(kernel, sess)
-            layer.bias.load(bias, sess)
+            assign_values(sess, [layer.kernel], [kernel])
+            assign_values(sess, [layer.bias], [bias])
         g_fast = tf.gradients(tf.reduce_sum(y_fast ** 2), [fast.kernel, fast.bias, x])
         g_plain = tf.gradients(tf.reduce_sum(y_plain ** 2), [plain.kernel, plain.bias, x])
         xin = rng.standard_normal((3, size, size, cin)).astype("float32")
@@ -96,7 +97,7 @@ def test_generator_step_is_the_same_through_either_discriminator_layer():
     values = fast.variable_values()
     with plain.graph.as_default():
         for var in tf.compat.v1.trainable_variables():
-            var.load(values[var.name], plain.sess)
+            assign_values(plain.sess, [var], [values[var.name]])
     rng = np.random.default_rng(3)
     image = rng.random((16, 28, 28, 1), dtype=np.float32)
     label = np.eye(10, dtype=np.float32)[np.arange(16) % 10]

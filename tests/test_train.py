@@ -3,6 +3,7 @@ import pytest
 from PIL import Image
 
 import cgan
+from cgan.weightfile import assign_values
 from cgan.train import Trainer, TrainingDiverged
 from conftest import TINY
 
@@ -29,7 +30,7 @@ def test_iteration_follows_the_k_step_rule(small_data, tmp_path):
 def test_a_nan_loss_stops_the_run_with_the_articles_advice(small_data, tmp_path):
     t = Trainer(TINY.replace(iterations=10), tmp_path, data=small_data)
     kernel = t.graph.generator.weights[-1]  # the output layer's bias
-    kernel.load(np.full(kernel.shape, np.nan, "float32"), t.graph.sess)  # a real NaN through the graph
+    assign_values(t.graph.sess, [kernel], [np.full(kernel.shape, np.nan, "float32")])  # a real NaN through the graph
     with pytest.raises(TrainingDiverged, match="L_dis became nan.*slow the discriminator down"):
         t.fit(progress=False)
     assert t.iteration == 0
