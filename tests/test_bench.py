@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_benchmark_runs_and_writes_json(tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--batch-size", "8", "--rounds",
-                           "1", "--steps", "1", "--snapshots", "2", "--out", str(out), "--run-dir", str(tmp_path)],
+                           "1", "--steps", "1", "--snapshots", "2", "--out", str(out), "--run-dir", str(tmp_path), "--profile"],
                           capture_output=True, text=True, timeout=600,
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -24,3 +24,10 @@ def test_benchmark_runs_and_writes_json(tmp_path):
     assert result["model_gflop_per_step"]["d"] > 0 and result["peak_gflops"]["matmul_2048"] > 0
     assert result["gifs_frames_per_label"] == 2 and result["peak_rss_mib"] > 0
     assert "tf.function peer" in proc.stdout and "peak resident memory" in proc.stdout
+    for key in "dg":  # the per-op profile: the step's ops by summed time
+        top = result["profile"][key]["top"]
+        assert len(top) == 15 and all(row["ms"] >= 0 and row["op"] for row in top)
+        assert [row["ms"] for row in top] == sorted((row["ms"] for row in top), reverse=True)
+        assert any(row["kind"] in ("Conv2D", "_MklNativeConv2D", "_MklNativeConv2DWithBias", "MatMul",
+                                   "_MklNativeFusedConv2D", "Conv2DBackpropFilter") for row in top)
+    assert "profile of one D step" in proc.stdout and "remapper failed" not in proc.stderr

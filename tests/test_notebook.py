@@ -1,33 +1,87 @@
-"""The notebook runs end to end on a real Jupyter kernel, and the figures command works."""
+"""The notebook runs end to end on a real Jupyter kernel; its own copy of the article's graph
+and loop gives the same bits as ``cgan.train``; the committed notebook holds a full run whose
+pictures are those in figs/; the figures command works."""
+import base64
+import io
+import json
+import pickle
+import re
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import papermill as pm
 import pytest
+import tensorflow as tf
 from PIL import Image
 
+import cgan
 from cgan.cli import main
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "cgan_gan_tensorflow.ipynb"
-TINY_PARAMS = dict(iterations=3, batch_size=16, seed=0, eval_per_label=5, eval_parzen=False,
-                   extra_settings={"batches_per_period": 1, "save_periods": [0, 2], "grid_size": 3})
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "cgan_gan_tensorflow.ipynb"
+EXTRA = {"batches_per_period": 2, "save_periods": [0, 1, 3], "grid_size": 3}
+TINY_PARAMS = dict(iterations=7, batch_size=16, seed=3, eval_per_label=5, eval_parzen=False, extra_settings=EXTRA)
 
 
-def test_notebook_runs_headless_and_writes_its_figures(tmp_path):
-    out = tmp_path / "out.ipynb"
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """The notebook executed headless at tiny settings with a seed: (output notebook, its run and figs folders)."""
+    tmp = tmp_path_factory.mktemp("notebook")
+    out = tmp / "out.ipynb"
     pm.execute_notebook(str(NOTEBOOK), str(out), cwd=str(NOTEBOOK.parent), kernel_name="python3",
-                        parameters=dict(TINY_PARAMS, run_dir=str(tmp_path / "run"), figs_dir=str(tmp_path / "figs")),
+                        parameters=dict(TINY_PARAMS, run_dir=str(tmp / "run"), figs_dir=str(tmp / "figs")),
                         progress_bar=False)
-    figs = tmp_path / "figs"
+    return out, tmp / "run", tmp / "figs"
+
+
+def test_notebook_runs_headless_and_writes_its_figures(executed):
+    out, run, figs = executed
     for c in range(10):
         assert (figs / f"manifold_{c}.png").is_file()
         with Image.open(figs / f"manifold_{c}.gif") as im:
-            assert im.n_frames == 2
-    assert (tmp_path / "run" / "generator.npz").is_file()
+            assert im.n_frames == 3  # periods 0, 1 and 3 of 7 iterations at 2 a period
+    assert (run / "generator.npz").is_file() and (figs / "latent_walk_3.gif").is_file()
+    nb = json.loads(out.read_text())
     text = out.read_text()
-    assert "def build_losses" in text  # the lesson's code is shown from cgan itself
-    assert "3 iterations" in text
+    sources = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    # the lesson's code stands in the cells
+    for line in ("sess = tf.compat.v1.Session(", "K.set_session(sess)", "Input(tensor=x_)",
+                 "tf.compat.v1.variable_scope('generator')", "log_dis_gen_z = tf.reduce_mean(",
+                 "get_collection(tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES, 'discrim')",
+                 "tf.compat.v1.train.RMSPropOptimizer(", "K.learning_phase(): 1", "if l_d < s.dis_exit_below:",
+                 "if l_d > s.gen_exit_above:", "tf.compat.v1.disable_eager_execution()"):
+        assert line in sources, line
+    assert "7 iterations" in text
     assert "real test digits (ceiling)" in text and "untrained generator (floor)" in text  # the metrics table
+    assert "static view (no live frontend)" not in text or "image/png" in text  # headless: the static grid
     assert (figs / "metrics_over_training.png").is_file()
+    # only our own output: no TensorFlow log lines or warnings on stderr
+    stderr = [o["text"] for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]
+              if o.get("name") == "stderr"]
+    assert not "".join(stderr).strip(), stderr
+
+
+def test_notebook_loop_gives_the_same_bits_as_cgan_train(executed, tmp_path):
+    _, run, _ = executed
+    settings = cgan.Settings(iterations=7, batch_size=16, seed=3, **EXTRA)
+    trainer = cgan.train(settings, tmp_path / "package", progress=False)
+    reader = tf.train.load_checkpoint(str(run / "checkpoints" / "ckpt-00000007" / "model"))
+    names = [n for n in reader.get_variable_to_shape_map() if n.startswith(("generator/", "discrim/"))]
+    assert any("RMSProp" in n for n in names) and len(names) > 28  # weights and both optimizers' slots
+    package = tf.train.load_checkpoint(str(tmp_path / "package" / "checkpoints" / "ckpt-00000007" / "model"))
+    for name in names:
+        np.testing.assert_array_equal(reader.get_tensor(name), package.get_tensor(name), err_msg=name)
+    with open(run / "checkpoints" / "ckpt-00000007" / "state.pkl", "rb") as fh:
+        history = pickle.load(fh)["history"]
+    assert history["d_steps"] == trainer.history.d_steps and history["g_steps"] == trainer.history.g_steps
+    assert history["l_dis"] == trainer.history.l_dis
+    # the snapshots are the same pixels too
+    for period in (0, 1, 3):
+        with np.load(run / "snapshots" / f"period-{period:05d}.npz") as a, \
+                np.load(tmp_path / "package" / "snapshots" / f"period-{period:05d}.npz") as b:
+            np.testing.assert_array_equal(a["figures"], b["figures"])
 
 
 def test_notebook_rejects_an_unknown_parameter(tmp_path):
@@ -36,12 +90,38 @@ def test_notebook_rejects_an_unknown_parameter(tmp_path):
                             kernel_name="python3", parameters=dict(iteratons=3), progress_bar=False)
 
 
-def test_committed_notebook_is_lean():
-    import nbformat
+def _png_pixels(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("L"))
 
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-    assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells)
+
+def test_committed_notebook_holds_a_full_run_whose_manifolds_are_figs():
+    assert NOTEBOOK.stat().st_size <= 3 * 1024 * 1024
+    nb = json.loads(NOTEBOOK.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    params = next(c for c in code if "parameters" in c["metadata"].get("tags", []))
+    assert re.search(r"^iterations = 5000\b", "".join(params["source"]), re.M)
+    texts = "".join(o.get("text", "") if isinstance(o.get("text", ""), str) else "".join(o["text"])
+                    for c in code for o in c["outputs"])
+    assert re.search(r"^5000 iterations \(", texts, re.M), "the training cell's output of a full run"
+    assert "100%" in texts and "5000/5000" in texts
+    # every label's manifold is in the outputs, pixel for pixel the PNG in figs/
+    shown = next(c for c in code if "manifold_{c}.png" in "".join(c["source"]))
+    pngs = [base64.b64decode(o["data"]["image/png"]) for o in shown["outputs"] if "image/png" in o.get("data", {})]
+    assert len(pngs) == 10
+    for c, data in enumerate(pngs):
+        np.testing.assert_array_equal(_png_pixels(data), _png_pixels((ROOT / "figs" / f"manifold_{c}.png").read_bytes()))
+    # GIFs are linked from figs/, not embedded
+    assert not any("image/gif" in o.get("data", {}) for c in code for o in c["outputs"])
+    assert "../figs/manifold_0.gif" in texts or any("../figs/manifold_0.gif" in json.dumps(o)
+                                                   for c in code for o in c["outputs"])
+
+
+def test_jupyter_opens_notebooks():
+    for module in ("jupyterlab", "notebook"):
+        proc = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and re.match(r"\d+\.\d+", proc.stdout.strip()), (module, proc.stderr[-500:])
+    bin_dir = Path(sys.executable).parent
+    assert (bin_dir / "jupyter-lab").is_file() and (bin_dir / "jupyter-notebook").is_file()
 
 
 def test_figures_command_writes_every_article_figure(tmp_path, capsys):

@@ -1,0 +1,197 @@
+"""`import cgan` anywhere: TensorFlow stays eager, nothing but our own output, the CLI's help
+without TensorFlow, TensorBoard summaries on request, one writer per run folder."""
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cgan
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ["--iterations", "3", "--batch-size", "16", "--seed", "0", "--no-progress", "--set", "grid_size=3",
+        "--set", "batches_per_period=1", "--set", "save_periods=(0, 2)"]
+# what TensorFlow's C++ and Python loggers print: "I0000 00:00:...", "W1129 ...", "WARNING:tensorflow:..."
+TF_LOG_LINE = re.compile(r"^([IWEF]\d{4} |WARNING:|WARNING: All log messages|.*Warning:|.*tensorflow)", re.M)
+
+
+def _python(code: str, env_extra: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as a user's fresh shell
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT, env=env)
+
+
+def test_import_cgan_and_its_calls_leave_tensorflow_eager(tmp_path):
+    proc = _python(f"""
+        import numpy as np
+        import cgan
+        from cgan import tf          # TensorFlow, loaded by cgan (a user's own `import tensorflow` prints its own lines)
+
+        def still_eager(what):
+            assert tf.executing_eagerly(), what
+            assert float(tf.reduce_sum(tf.ones(3))) == 3.0, what   # eager code runs
+
+        still_eager("import cgan")
+        g = cgan.load_generator("cgan")
+        still_eager("load_generator")
+        images = g.generate(np.zeros((4, 2)), [0, 1, 2, 3])
+        still_eager("generate")
+        cgan.draw_manifolds(g, labels=[1])
+        still_eager("draw_manifolds")
+        acc = cgan.metrics.conditional_accuracy(images, np.arange(4))
+        still_eager("metrics")
+        cgan.train(cgan.Settings(seed=0, iterations=2, batch_size=16, grid_size=3, batches_per_period=1,
+                                 save_periods=(0, 1)), r"{tmp_path / 'run'}", progress=False)
+        still_eager("train")
+        np.save(r"{tmp_path / 'eager.npy'}", images)
+        print("OK")
+    """)
+    assert proc.returncode == 0 and "OK" in proc.stdout, proc.stderr[-3000:]
+    assert not TF_LOG_LINE.search(proc.stderr), proc.stderr[-3000:]  # and quiet
+
+    graph_mode = _python(f"""
+        import numpy as np, tensorflow as tf
+        tf.compat.v1.disable_eager_execution()
+        import cgan
+        g = cgan.load_generator("cgan")
+        np.save(r"{tmp_path / 'graph.npy'}", g.generate(np.zeros((4, 2)), [0, 1, 2, 3]))
+    """)
+    assert graph_mode.returncode == 0, graph_mode.stderr[-3000:]
+    np.testing.assert_array_equal(np.load(tmp_path / "eager.npy"), np.load(tmp_path / "graph.npy"))
+
+
+def test_the_cli_prints_only_our_own_output(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    proc = subprocess.run([sys.executable, "-m", "cgan", "train", "--run-dir", str(tmp_path / "run"), *TINY],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stderr == "", proc.stderr[-3000:]
+    assert proc.stdout.startswith("CGAN: 3 iterations") and "remapper" not in proc.stdout
+
+
+@pytest.mark.parametrize("args", [["--help"], ["train", "--help"], ["figures", "--help"]])
+def test_help_answers_without_importing_tensorflow(args):
+    proc = _python(f"""
+        import sys
+        from cgan.cli import main
+        try:
+            main({args!r})
+        except SystemExit:
+            pass
+        print("tensorflow imported:", "tensorflow" in sys.modules)
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "usage:" in proc.stdout and "tensorflow imported: False" in proc.stdout
+
+
+def test_fast_preset_says_it_is_not_the_articles_numerics(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "cgan", "train", "--fast", "--run-dir", str(tmp_path / "run"), *TINY],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    first = proc.stdout.splitlines()[0]
+    assert first.startswith("--fast: dropout_mask_bits=16") and "not the article's numerics" in first
+    saved = json.loads((tmp_path / "run" / "settings.json").read_text())
+    assert saved["dropout_mask_bits"] == 16
+    from cgan.cpu import cpu_flags
+    assert saved["precision"] == ("bf16" if cpu_flags() & {"avx512_bf16", "amx_bf16"} else "fp32")
+
+
+def test_set_cannot_contradict_the_command(tmp_path, capsys):
+    from cgan.cli import main
+    with pytest.raises(SystemExit):
+        main(["train", "--run-dir", str(tmp_path / "run"), "--set", "conditional=False", *TINY])
+    assert "contradicts the command" in capsys.readouterr().err
+
+
+def _events(logdir: Path):
+    import tensorflow as tf
+
+    scalars, images, starts = {}, {}, []
+    for path in sorted(logdir.glob("events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            if event.HasField("session_log"):
+                starts.append(event.step)
+            for value in event.summary.value:
+                if value.HasField("image"):
+                    images.setdefault(value.tag, []).append((event.step, value.image))
+                else:
+                    scalars.setdefault(value.tag, []).append((event.step, value.simple_value))
+    return scalars, images, starts
+
+
+def test_tensorboard_log_holds_losses_steps_and_manifolds_and_a_resumed_run_repeats_no_step(tmp_path, small_data):
+    from cgan.train import prepare
+
+    logdir = tmp_path / "tb"
+    settings = cgan.Settings(seed=0, iterations=4, batch_size=16, grid_size=3, batches_per_period=2,
+                             save_periods=(0, 1, 2), tensorboard=str(logdir))
+    first = prepare(settings, tmp_path / "run", data=small_data)
+    first.fit(progress=False)  # iterations 0-3, checkpoints after iterations 0 and 2: iteration 3 is logged
+    del first                  # but not checkpointed when the process "dies" (no close, nothing flushed)
+    second = prepare(settings.replace(iterations=6), tmp_path / "run", data=small_data)
+    assert second.iteration == 3
+    second.fit(progress=False)
+    second.finish()
+    scalars, images, starts = _events(logdir)
+    for tag in ("loss/L_dis", "loss/L_gen", "loss/log_dis_img", "loss/log_dis_gen_z", "steps/discriminator",
+                "steps/generator"):
+        assert [step for step, _ in scalars[tag]] == list(range(6)), tag  # every iteration once
+    np.testing.assert_allclose([v for _, v in scalars["loss/L_dis"]], second.history.l_dis, rtol=1e-6)
+    assert [s for s, _ in scalars["steps/discriminator"]] == list(range(6))
+    assert starts == [3]  # the resumed run told TensorBoard where it went on from
+    assert sorted(images) == [f"manifold/label_{c}" for c in range(10)]
+    assert [step for step, _ in images["manifold/label_0"]] == [0, 2, 4]
+    from PIL import Image
+    import io
+    picture = Image.open(io.BytesIO(images["manifold/label_0"][0][1].encoded_image_string))
+    assert picture.size == (84, 84) and picture.mode == "L"
+
+
+def test_tensorboard_costs_nothing_when_off(tmp_path, small_data):
+    t = cgan.train(cgan.Settings(seed=0, iterations=2, batch_size=16, grid_size=3, batches_per_period=1,
+                                 save_periods=(0,)), tmp_path / "run", data=small_data, progress=False)
+    assert t.log is None and not list(tmp_path.rglob("events.out.tfevents.*"))
+
+
+def test_a_second_writer_is_refused_and_a_killed_owners_folder_resumes(tmp_path):
+    run_dir = tmp_path / "run"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time, cgan
+        from cgan.train import open_run
+        run = open_run(cgan.Settings(seed=0, batch_size=16, iterations=3, grid_size=3, batches_per_period=1,
+                                     save_periods=(0, 2)), r"{run_dir}")
+        print("holding", flush=True)
+        time.sleep(600)
+    """)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        start = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "cgan", "train", "--run-dir", str(run_dir), *TINY],
+                              capture_output=True, text=True, timeout=300, cwd=ROOT)
+        assert proc.returncode == 4
+        assert str(run_dir) in proc.stderr and f"process {holder.pid}:" in proc.stderr, proc.stderr
+        assert time.monotonic() - start < 120  # at once, not after training
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    # the OS dropped the killed owner's lock: the folder can be trained in
+    proc = subprocess.run([sys.executable, "-m", "cgan", "train", "--run-dir", str(run_dir), *TINY],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_reopening_a_folder_in_the_same_process_takes_the_lock_over(tmp_path, small_data):
+    from cgan.train import open_run
+    s = cgan.Settings(seed=0, batch_size=16)
+    first = open_run(s, tmp_path / "run", data=small_data)
+    second = open_run(s, tmp_path / "run", data=small_data)  # a notebook cell run again
+    assert first.lock.fh.closed and not second.lock.fh.closed
+    second.close()
