@@ -127,6 +127,34 @@ def profile_steps(graph: cgan.GANGraph, x, y, z, runs: int = 3, top: int = 15) -
     return table
 
 
+def tensorboard_cost(settings: cgan.Settings, blocks: int, data) -> dict:
+    """Training time with and without the TensorBoard log, interleaved: two runs of the same
+    settings and seed train ``blocks`` blocks of ``batches_per_period`` iterations each, in
+    turn (each block ends with a snapshot, the log's images, and a checkpoint, the log's
+    flush). Returns both runs' median block seconds and their ratio."""
+    from cgan.train import prepare
+
+    s = settings.replace(iterations=blocks * settings.batches_per_period, save_periods=tuple(range(blocks + 1)))
+    times = {"off": [], "on": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = {"off": prepare(s, Path(tmp) / "off", data=data),
+                "on": prepare(s.replace(tensorboard=str(Path(tmp) / "tb")), Path(tmp) / "on", data=data)}
+        for run in runs.values():  # warm-up: the first iteration and snapshot of each
+            run.run_iteration()
+        for _ in range(blocks - 1):
+            for name, run in runs.items():
+                t = time.perf_counter()
+                for _ in range(s.batches_per_period):
+                    run.run_iteration()
+                times[name].append(time.perf_counter() - t)
+        for run in runs.values():
+            run.close()
+            run.graph.close()
+    off, on = (float(np.median(times[k])) for k in ("off", "on"))
+    return {"blocks": blocks - 1, "iterations_per_block": s.batches_per_period, "median_block_s_off": off,
+            "median_block_s_on": on, "ratio_on_to_off": on / off}
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--batch-size", type=int, default=256)
@@ -137,6 +165,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--run-dir", default="runs/cgan", help="a run whose history gives the mean steps per iteration")
     p.add_argument("--out", default="benchmarks/results.json")
     p.add_argument("--no-peer", action="store_true", help="skip the tf.function peer")
+    p.add_argument("--tensorboard-blocks", type=int, default=0, metavar="N",
+                   help="also time training with and without the TensorBoard log, N interleaved blocks of 20 "
+                        "iterations each (default 0: skip)")
     p.add_argument("--profile", action="store_true", help="also print and store a per-op profile of one D and one "
                                                           "G step of the default graph (top ops by summed time)")
     args = p.parse_args(argv)
@@ -218,6 +249,7 @@ def main(argv: list[str] | None = None) -> dict:
         gif_mb = sum(f.stat().st_size for f in Path(tmp).iterdir()) / 1e6
 
     profile = profile_steps(ours, x, y, z) if args.profile else None
+    tb_cost = tensorboard_cost(settings, args.tensorboard_blocks, data) if args.tensorboard_blocks else None
 
     mean_steps = None
     ckpts = sorted((Path(args.run_dir) / "checkpoints").glob("ckpt-*[0-9]"))
@@ -237,6 +269,7 @@ def main(argv: list[str] | None = None) -> dict:
         "gifs_seconds": gif_seconds, "gifs_frames_per_label": args.snapshots, "gifs_megabytes": gif_mb,
         "mean_steps_per_iteration": mean_steps,
         "profile": profile,
+        "tensorboard_cost": tb_cost,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     out = Path(args.out)
@@ -264,6 +297,10 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"profile of one {name} (ops overlap on the cores; summed {profile[key]['summed_ms']:.0f} ms):")
             for row in profile[key]["top"]:
                 print(f"  {row['ms']:7.1f} ms  {row['kind']:<28} {row['op']}")
+    if tb_cost:
+        print(f"TensorBoard log: {tb_cost['median_block_s_on']:.2f} s vs {tb_cost['median_block_s_off']:.2f} s per "
+              f"block of {tb_cost['iterations_per_block']} iterations with a snapshot (median of "
+              f"{tb_cost['blocks']}): x{tb_cost['ratio_on_to_off']:.3f}")
     print(f"peak resident memory: {result['peak_rss_mib']:.0f} MiB; JSON: {out}")
     return result
 

@@ -107,9 +107,10 @@ def _rows(digits: np.ndarray, rows: int, cols: int) -> np.ndarray:
 
 def latent_walk(graph, label: int, start=(-1.5, -1.5), end=(1.5, 1.5), steps: int = 30,
                 path: str | os.PathLike | None = None, frame_ms: int = 100) -> np.ndarray:
-    """Digits of ``label`` for z on the straight line from ``start`` to ``end`` and back
-    (``steps`` each way; other z components 0). Writes a GIF to ``path`` if given (each
-    frame titled with its z, scaled 4x). Returns the digits, float32 (2 * steps, 28, 28)."""
+    """Digits of ``label`` for z on the straight line from ``start`` to ``end`` (``steps``
+    points) and back (other z components 0), a looping walk. Writes a GIF to ``path`` if
+    given (each frame titled with its z, scaled 4x). Returns the digits, float32
+    (2 * steps - 2, 28, 28)."""
     _conditional(graph)
     checks.integer("label", label, 0, graph.settings.num_classes - 1)
     checks.integer("steps", steps, 2, 1000)
@@ -117,7 +118,7 @@ def latent_walk(graph, label: int, start=(-1.5, -1.5), end=(1.5, 1.5), steps: in
             (("start", start), ("end", end)))
     if a.shape != (2,) or b.shape != (2,):
         raise ValueError(f"start and end must be two numbers (z1, z2), got {a.shape} and {b.shape}")
-    t = np.concatenate([np.linspace(0, 1, steps), np.linspace(1, 0, steps)])
+    t = np.concatenate([np.linspace(0, 1, steps), np.linspace(1, 0, steps)[1:-1]])  # a loop: no frame twice
     z = np.zeros((len(t), graph.settings.latent_dim), "float32")
     z[:, :2] = a[None] + t[:, None] * (b - a)[None]
     digits = graph.generate(z, label)[..., 0]

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_benchmark_runs_and_writes_json(tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--batch-size", "8", "--rounds",
-                           "1", "--steps", "1", "--snapshots", "2", "--out", str(out), "--run-dir", str(tmp_path), "--profile"],
+                           "1", "--steps", "1", "--snapshots", "2", "--out", str(out), "--run-dir", str(tmp_path), "--profile", "--tensorboard-blocks", "2"],
                           capture_output=True, text=True, timeout=600,
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -30,4 +30,6 @@ def test_benchmark_runs_and_writes_json(tmp_path):
         assert [row["ms"] for row in top] == sorted((row["ms"] for row in top), reverse=True)
         assert any(row["kind"] in ("Conv2D", "_MklNativeConv2D", "_MklNativeConv2DWithBias", "MatMul",
                                    "_MklNativeFusedConv2D", "Conv2DBackpropFilter") for row in top)
+    cost = result["tensorboard_cost"]
+    assert cost["blocks"] == 1 and cost["median_block_s_on"] > 0 and cost["ratio_on_to_off"] > 0
     assert "profile of one D step" in proc.stdout and "remapper failed" not in proc.stderr
