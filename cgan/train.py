@@ -189,6 +189,7 @@ class Run:
         self.generator_weights: list = []
         self.lock: RunLock | None = None
         self.log: TensorBoardLog | None = None
+        self.resuming = True  # resume() continues from a checkpoint (open_run(resume=False): starts afresh)
 
     def attach(self, sess, saver, drawer, generator_weights: list) -> None:
         """The graph this run trains: its session, a ``tf.compat.v1.train.Saver`` over all
@@ -220,6 +221,7 @@ class Run:
         """Book one iteration of the loop: its last L_dis and its D and G step counts (and,
         for the TensorBoard log, ``terms``: more losses of its last step). A NaN or infinite
         L_dis raises :class:`TrainingDiverged`."""
+        l_d = float(l_d)
         if not np.isfinite(l_d):
             raise TrainingDiverged(f"L_dis became {l_d} at iteration {self.iteration}: the run diverged. {ADVICE}")
         self.history.l_dis.append(l_d)
@@ -332,7 +334,7 @@ class Run:
         has one (snapshots drawn after it are deleted: the resumed run draws them again), and
         open the TensorBoard log if ``settings.tensorboard`` names a folder. Returns whether
         a checkpoint was restored."""
-        restored = getattr(self, "resuming", True) and self.restore_latest()
+        restored = self.resuming and self.restore_latest()
         if restored:
             for path in self.snapshot_dir.glob("period-*.npz"):
                 if _snapshot_period(path) not in self.periods:
