@@ -160,8 +160,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
     p.add_argument("--steps", type=int, default=3, help="D and G steps per variant per round (default 3)")
-    p.add_argument("--snapshots", type=int, default=len(cgan.ARTICLE_SAVE_PERIODS),
-                   help=f"GIF frames per label (article: {len(cgan.ARTICLE_SAVE_PERIODS)})")
+    article = cgan.Settings()
+    frames = sum(1 for p in article.save_periods if p * article.batches_per_period < article.iterations)
+    p.add_argument("--snapshots", type=int, default=frames, help=f"GIF frames per label (article: {frames})")
     p.add_argument("--run-dir", default="runs/cgan", help="a run whose history gives the mean steps per iteration")
     p.add_argument("--out", default="benchmarks/results.json")
     p.add_argument("--no-peer", action="store_true", help="skip the tf.function peer")

@@ -43,9 +43,10 @@ def static_grid(graph, z1_values=(-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0), z2: flo
 
 
 def sliders(graph, live: bool | None = None):
-    """Sliders for z1, z2 and the label that redraw the digit (ipywidgets), when a Jupyter
+    """Show sliders for z1, z2 and the label that redraw the digit (ipywidgets), when a Jupyter
     frontend is attached (``live=None`` decides by :func:`frontend_attached`); otherwise a
-    static grid (:func:`static_grid`) drawn with matplotlib. Returns the widget or the figure."""
+    static grid (:func:`static_grid`) drawn with matplotlib. Returns the widget (an
+    ``ipywidgets.interactive``) or the figure, both already displayed."""
     import matplotlib.pyplot as plt
 
     _conditional(graph)
@@ -61,13 +62,13 @@ def sliders(graph, live: bool | None = None):
             ax.imshow(graph.generate(z, [label])[0, ..., 0], cmap="Greys", vmin=0, vmax=1)
             ax.set_title(f"label {label}, z = ({z1:.1f}, {z2:.1f})")
             ax.axis("off")
-            plt.show()
+            _shown(fig)
 
         slider = dict(min=-3.0, max=3.0, step=0.1, value=0.0, continuous_update=True)
         return widgets.interact(draw, z1=widgets.FloatSlider(description="z1", **slider),
                                 z2=widgets.FloatSlider(description="z2", **slider),
                                 label=widgets.IntSlider(min=0, max=graph.settings.num_classes - 1, value=5,
-                                                        description="label"))
+                                                        description="label")).widget
     z1_values = (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0)
     picture = static_grid(graph, z1_values)
     fig, ax = plt.subplots(figsize=(4, 5.5))
@@ -77,13 +78,22 @@ def sliders(graph, live: bool | None = None):
     ax.set_xlabel("z1 (z2 = 0)")
     ax.set_ylabel("label")
     ax.set_title("static view (no live frontend)")
-    plt.show()
+    return _shown(fig)
+
+
+def _shown(fig):
+    """Display a matplotlib figure once (in a notebook; elsewhere its text form) and close it."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    display(fig)
+    plt.close(fig)
     return fig
 
 
 def style_grid(graph, n_styles: int = 6, seed: int = 0):
-    """The same ``n_styles`` random z (rows) drawn for every label (columns): the label sets
-    the digit, z the style. Returns the matplotlib figure."""
+    """Show the same ``n_styles`` random z (rows) drawn for every label (columns): the label
+    sets the digit, z the style. Returns the matplotlib figure (already displayed)."""
     import matplotlib.pyplot as plt
 
     _conditional(graph)
@@ -97,8 +107,7 @@ def style_grid(graph, n_styles: int = 6, seed: int = 0):
     ax.set_yticks(np.arange(n_styles) * 28 + 14, [f"({a:.1f}, {b:.1f})" for a, b in z[:, :2]])
     ax.set_xlabel("label")
     ax.set_ylabel("z")
-    plt.show()
-    return fig
+    return _shown(fig)
 
 
 def _rows(digits: np.ndarray, rows: int, cols: int) -> np.ndarray:

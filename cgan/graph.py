@@ -168,6 +168,7 @@ class GANGraph:
     def __init__(self, settings: Settings = Settings(), dropout_rng: np.random.Generator | None = None):
         self.settings = settings
         self.dropout_rng = dropout_rng if dropout_rng is not None else np.random.default_rng(settings.seed)
+        self.last_terms: dict[str, float] = {}  # the loss terms of the last step (for the TensorBoard log)
         self.sess = make_session(settings)
         self.graph = self.sess.graph
         with self.graph.as_default():

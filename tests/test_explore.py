@@ -27,9 +27,9 @@ def test_sliders_are_live_with_a_frontend_and_a_static_grid_without(shipped, mon
     monkeypatch.setenv("JPY_SESSION_NAME", "notebooks/cgan_gan_tensorflow.ipynb")  # what jupyter_server sets
     assert explore.frontend_attached()
     live = explore.sliders(shipped)
-    names = [w.description for w in live.widget.children if hasattr(w, "description")]
+    names = [w.description for w in live.children if hasattr(w, "description")]
     assert names[:3] == ["z1", "z2", "label"]
-    assert live.widget.children[2].max == 9 and live.widget.children[0].min == -3.0
+    assert live.children[2].max == 9 and live.children[0].min == -3.0
 
 
 def test_static_grid_rows_are_labels_and_columns_z1(shipped):
