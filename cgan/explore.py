@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from . import checks
-from .manifold import write_gif
+from .manifold import tile, write_gif
 
 
 def _conditional(graph) -> None:
@@ -37,9 +37,7 @@ def static_grid(graph, z1_values=(-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0), z2: flo
     z = np.zeros((len(labels) * len(z1), graph.settings.latent_dim), "float32")
     z[:, 0] = np.tile(z1, len(labels))
     z[:, 1] = z2
-    digits = graph.generate(z, np.repeat(labels, len(z1)))[..., 0]
-    rows = [np.concatenate(list(digits[k * len(z1):(k + 1) * len(z1)]), axis=1) for k in range(len(labels))]
-    return np.concatenate(rows, axis=0)
+    return tile(graph.generate(z, np.repeat(labels, len(z1))), len(labels), len(z1))
 
 
 def sliders(graph, live: bool | None = None):
@@ -100,18 +98,14 @@ def style_grid(graph, n_styles: int = 6, seed: int = 0):
     checks.integer("n_styles", n_styles, 1, 100)
     n = graph.settings.num_classes
     z = np.random.default_rng(seed).standard_normal((n_styles, graph.settings.latent_dim)).astype("float32")
-    digits = graph.generate(np.repeat(z, n, axis=0), np.tile(np.arange(n), n_styles))[..., 0]
+    digits = graph.generate(np.repeat(z, n, axis=0), np.tile(np.arange(n), n_styles))
     fig, ax = plt.subplots(figsize=(n * 0.6, n_styles * 0.6))
-    ax.imshow(_rows(digits, n_styles, n), cmap="Greys", vmin=0, vmax=1)
+    ax.imshow(tile(digits, n_styles, n), cmap="Greys", vmin=0, vmax=1)
     ax.set_xticks(np.arange(n) * 28 + 14, range(n))
     ax.set_yticks(np.arange(n_styles) * 28 + 14, [f"({a:.1f}, {b:.1f})" for a, b in z[:, :2]])
     ax.set_xlabel("label")
     ax.set_ylabel("z")
     return _shown(fig)
-
-
-def _rows(digits: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    return np.concatenate([np.concatenate(list(digits[r * cols:(r + 1) * cols]), axis=1) for r in range(rows)], 0)
 
 
 def latent_walk(graph, label: int, start=(-1.5, -1.5), end=(1.5, 1.5), steps: int = 30,

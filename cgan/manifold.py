@@ -35,16 +35,18 @@ def manifold_z(settings: Settings = Settings()) -> np.ndarray:
     return z
 
 
-def tile(digits: np.ndarray, n: int) -> np.ndarray:
-    """Lay ``n*n`` digits (n*n, 28, 28[, 1]), row-major, out as one (28n, 28n) picture."""
+def tile(digits: np.ndarray, n: int, cols: int | None = None) -> np.ndarray:
+    """Lay ``n*cols`` digits (n*cols, 28, 28[, 1]), row-major, out as one picture of ``n`` rows
+    and ``cols`` columns (28n, 28cols); ``cols`` defaults to ``n`` (a square grid)."""
     n = checks.integer("n", n, 1)
+    cols = n if cols is None else checks.integer("cols", cols, 1)
     digits = checks.array("digits", digits, ndim=(3, 4))
     if digits.ndim == 4:
         digits = digits[..., 0]
-    if digits.shape[0] != n * n or digits.ndim != 3:
-        raise ValueError(f"expected {n * n} digits of shape (28, 28), got an array of shape {digits.shape}")
+    if digits.shape[0] != n * cols or digits.ndim != 3:
+        raise ValueError(f"expected {n * cols} digits of shape (28, 28), got an array of shape {digits.shape}")
     h, w = digits.shape[1:]
-    return digits.reshape(n, n, h, w).transpose(0, 2, 1, 3).reshape(n * h, n * w)
+    return digits.reshape(n, cols, h, w).transpose(0, 2, 1, 3).reshape(n * h, cols * w)
 
 
 def manifold_digits(graph, labels: Iterable[int] | None = None) -> np.ndarray:

@@ -254,17 +254,14 @@ class Run:
         """Draw every label's manifold and store it as ``snapshots/period-NNNNN.npz``;
         returns the pictures, uint8 (n_labels, H, W)."""
         with self._timed("snapshots"):
-            return self._snapshot(period)
-
-    def _snapshot(self, period: int) -> np.ndarray:
-        figures = to_uint8(draw_manifolds(self.drawer))
-        if self.log is not None:
-            self.log.snapshot(period * self.settings.batches_per_period, figures)
-        self.snapshot_dir.mkdir(parents=True, exist_ok=True)
-        path = self.snapshot_dir / f"period-{period:05d}.npz"
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez_compressed(fh, figures=figures, period=period)
-        self.periods.append(period)
+            figures = to_uint8(draw_manifolds(self.drawer))
+            if self.log is not None:
+                self.log.snapshot(period * self.settings.batches_per_period, figures)
+            self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+            path = self.snapshot_dir / f"period-{period:05d}.npz"
+            with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+                np.savez_compressed(fh, figures=figures, period=period)
+            self.periods.append(period)
         return figures
 
     def load_snapshots(self) -> tuple[list[int], np.ndarray]:
@@ -286,24 +283,21 @@ class Run:
         """Write a checkpoint of the variables (with the optimizers' slots) and of the loop's
         state; keep the newest ``checkpoints_kept``."""
         with self._timed("checkpoints"):
-            return self._save_checkpoint()
-
-    def _save_checkpoint(self) -> Path:
-        final = self.checkpoint_dir / f"ckpt-{self.iteration:08d}"
-        state = {"iteration": self.iteration, "batches": self.batches.state_dict(),
-                 "rng": self.rng.bit_generator.state,
-                 "dropout_rng": self.dropout_rng.bit_generator.state, "history": self.history.__dict__,
-                 "periods": self.periods}
-        with atomic_path(final) as tmp:
-            tmp.mkdir(parents=True)
-            with self.sess.graph.as_default():  # the TF1 saver works on its graph, in any process mode
-                self.saver.save(self.sess, str(tmp / TF_PREFIX), write_meta_graph=False, write_state=False)
-            with open(tmp / STATE_FILE, "wb") as fh:
-                pickle.dump(state, fh)
-        for old in self.checkpoints()[:-self.settings.checkpoints_kept]:
-            shutil.rmtree(old, ignore_errors=True)
-        if self.log is not None:
-            self.log.flush()  # the log holds what the checkpoint holds, so a resumed run repeats no step
+            final = self.checkpoint_dir / f"ckpt-{self.iteration:08d}"
+            state = {"iteration": self.iteration, "batches": self.batches.state_dict(),
+                     "rng": self.rng.bit_generator.state,
+                     "dropout_rng": self.dropout_rng.bit_generator.state, "history": self.history.__dict__,
+                     "periods": self.periods}
+            with atomic_path(final) as tmp:
+                tmp.mkdir(parents=True)
+                with self.sess.graph.as_default():  # the TF1 saver works on its graph, in any process mode
+                    self.saver.save(self.sess, str(tmp / TF_PREFIX), write_meta_graph=False, write_state=False)
+                with open(tmp / STATE_FILE, "wb") as fh:
+                    pickle.dump(state, fh)
+            for old in self.checkpoints()[:-self.settings.checkpoints_kept]:
+                shutil.rmtree(old, ignore_errors=True)
+            if self.log is not None:
+                self.log.flush()  # the log holds what the checkpoint holds, so a resumed run repeats no step
         return final
 
     def restore_latest(self) -> bool:
@@ -398,7 +392,7 @@ class Trainer(Run):
         self.graph = GANGraph(settings, dropout_rng=self.dropout_rng)
         self.attach(self.graph.sess, self.graph.saver, self.graph, self.graph.generator.weights)
 
-    def run_iteration(self) -> float:
+    def run_iteration(self, on_snapshot: Callable[[int, np.ndarray], None] | None = None) -> float:
         """Up to k_step D steps (leave once L_dis < dis_exit_below), then up to k_step
         G steps (leave once L_dis > gen_exit_above); then every ``batches_per_period`` iterations
         the stall check, a snapshot at the article's periods and a checkpoint.
@@ -425,12 +419,10 @@ class Trainer(Run):
             period = i // s.batches_per_period
             if period in s.save_periods:
                 figures = self.snapshot(period)
-                if self._on_snapshot is not None:
-                    self._on_snapshot(period, figures)
+                if on_snapshot is not None:
+                    on_snapshot(period, figures)
             self.save_checkpoint()
         return l_d
-
-    _on_snapshot: Callable[[int, np.ndarray], None] | None = None
 
     def fit(self, progress: bool = True, on_snapshot: Callable[[int, np.ndarray], None] | None = None) -> None:
         """Run the remaining iterations with a progress bar (rate, ETA, losses).
@@ -444,15 +436,13 @@ class Trainer(Run):
         s = self.settings
         bar = tqdm(total=s.iterations, initial=min(self.iteration, s.iterations), disable=not progress,
                    desc="CGAN" if s.conditional else "GAN", unit="it", dynamic_ncols=True)
-        self._on_snapshot = on_snapshot
         try:
             while self.iteration < s.iterations:
-                l_d = self.run_iteration()
+                l_d = self.run_iteration(on_snapshot)
                 bar.update(1)
                 bar.set_postfix(L_dis=f"{l_d:.3f}", d=self.history.d_steps[-1], g=self.history.g_steps[-1],
                                 refresh=False)
         finally:
-            self._on_snapshot = None
             bar.close()
 
 

@@ -31,6 +31,10 @@ def test_tile_lays_digits_out_row_major():
         assert np.all(fig[28 * i:28 * (i + 1), 28 * j:28 * (j + 1)] == k)
     with pytest.raises(ValueError, match="expected 9 digits"):
         cgan.tile(digits[:8], 3)
+    wide = cgan.tile(digits[:6], 2, 3)  # 2 rows of 3
+    assert wide.shape == (56, 84) and np.all(wide[28:, 56:] == 5) and np.all(wide[:28, 28:56] == 1)
+    with pytest.raises(ValueError, match="expected 6 digits"):
+        cgan.tile(digits, 2, 3)
 
 
 def test_draw_manifolds_matches_per_digit_generation(cgan_graph):
