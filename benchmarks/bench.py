@@ -132,7 +132,7 @@ def tensorboard_cost(settings: cgan.Settings, blocks: int, data) -> dict:
     settings and seed train ``blocks`` blocks of ``batches_per_period`` iterations each, in
     turn (each block ends with a snapshot, the log's images, and a checkpoint, the log's
     flush). Returns both runs' median block seconds and their ratio."""
-    from cgan.train import prepare
+    from cgan.training import prepare
 
     s = settings.replace(iterations=blocks * settings.batches_per_period, save_periods=tuple(range(blocks + 1)))
     times = {"off": [], "on": []}

@@ -9,8 +9,6 @@ as it is (eager by default), and every graph cgan builds lives in its own
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
 __version__ = "0.1.0"
 
@@ -24,12 +22,15 @@ _EXPORTS = {
     "plot_manifold": "manifold", "tile": "manifold", "write_gif": "manifold",
     "add_units_to_conv2d": "networks", "build_discriminator": "networks", "build_generator": "networks",
     "ARTICLE_SAVE_PERIODS": "settings", "Settings": "settings",
-    "Run": "train", "Trainer": "train", "open_run": "train", "prepare": "train", "train": "train",
+    "Run": "runfolder", "open_run": "runfolder", "read_snapshots": "runfolder", "TrainingDiverged": "runfolder",
+    "Trainer": "training", "prepare": "training", "train": "training",
+    "RunFolderInUse": "runlock",
     "session_config": "graph", "seed_everything": "graph", "save_generator": "graph",
     "tf": "_tf", "without_tf_message": "_tf",
 }
-_SUBMODULES = {"checks", "classifier", "cli", "cpu", "data", "diagrams", "explore", "display", "files", "graph", "manifold", "metrics", "networks",
-               "settings", "train", "weightfile"}
+_SUBMODULES = {"averaging", "checks", "classifier", "cli", "cpu", "data", "diagrams", "explore", "display", "files",
+               "graph", "manifold", "metrics", "networks", "runfolder", "runlock", "settings", "study",
+               "tensorboard_log", "training", "weightfile"}
 
 __all__ = sorted([*_EXPORTS, "metrics"])
 
@@ -48,15 +49,3 @@ def __getattr__(name: str):
 def __dir__():
     return sorted(set(globals()) | set(__all__))
 
-
-class _Package(types.ModuleType):
-    """``cgan.train`` is the function :func:`cgan.train.train`, as it always was: importing
-    the submodule of the same name (``from cgan.train import Trainer``) does not rebind it."""
-
-    def __setattr__(self, name, value):
-        if name == "train" and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

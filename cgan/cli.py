@@ -134,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
             return _evaluate(args)
         except (ValueError, FileNotFoundError) as exc:
             parser.error(str(exc))
-    from .train import RunFolderInUse, TrainingDiverged, train  # imports TensorFlow: after the arguments are good
+    from .runfolder import TrainingDiverged
+    from .runlock import RunFolderInUse
+    from .training import train  # imports TensorFlow: after the arguments are good
 
     try:
         tb = args.tensorboard

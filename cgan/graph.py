@@ -6,12 +6,15 @@ Importing it changes nothing global: every graph lives in its own ``tf.Graph``
 with its own session, built inside ``with graph.as_default():``, so TensorFlow's
 eager mode stays on for the rest of the process, and the article's TF1 code
 (placeholders, ``Input(tensor=...)``, variable scopes, ``tf.compat.v1`` optimizers,
-the learning-phase feed) runs in that graph.
+the learning-phase feed) runs in that graph. Building a :class:`GANGraph` leaves
+Python's and numpy's global random generators and the v1 Keras session as they were.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import sys
 import warnings
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -19,9 +22,13 @@ from typing import Any, NamedTuple
 import numpy as np
 from ._tf import tf, without_tf_message
 import tf_keras  # noqa: E402  (after cgan._tf: TensorFlow first, quietly)
-from tf_keras.api._v1.keras import backend as K  # noqa: E402  (Keras 2's v1 backend: set_session, learning_phase)
+# Keras 2's v1 backend (set_session, learning_phase): tf_keras publishes it only under this path, and
+# tf.compat.v1.keras is Keras 3, which has neither.
+from tf_keras.api._v1.keras import backend as K  # noqa: E402
 
-from .networks import DISCRIMINATOR_SCOPE, GENERATOR_SCOPE, build_discriminator, build_generator, dropout_seed
+from .averaging import key as average_key
+from .networks import (DISCRIMINATOR_SCOPE, GENERATOR_SCOPE, build_discriminator, build_generator, draw_dropout_seed,
+                       dropout_seed)
 from . import checks
 from .cpu import cpu_flags
 from .settings import Settings
@@ -52,9 +59,11 @@ def session_config(settings: Settings = Settings()) -> tf.compat.v1.ConfigProto:
 
 
 def seed_everything(seed: int | None) -> None:
-    """For a repeatable run: seed Python's ``random`` (Keras draws initializer seeds from it),
-    numpy's global generator and the default graph's TensorFlow seed, and turn on
-    TensorFlow's op determinism (process-wide). ``None`` does nothing (a fresh random run)."""
+    """For a repeatable run in your own code (the notebook's cells call it): seed Python's
+    ``random`` (Keras draws initializer seeds from it), numpy's global generator and the
+    default graph's TensorFlow seed, and turn on TensorFlow's op determinism. All of these
+    are process-wide and stay so. ``None`` does nothing (a fresh random run).
+    The package's own runs do not call it (:class:`GANGraph`, :class:`cgan.Trainer`)."""
     if seed is None:
         return
     random.seed(seed)
@@ -63,16 +72,54 @@ def seed_everything(seed: int | None) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
+def op_determinism(on: bool) -> bool:
+    """Switch TensorFlow's op determinism (process-wide) on or off; returns how it was."""
+    from tensorflow.python.framework import config  # the switch back off is not in the public API
+
+    before = config.is_op_determinism_enabled()
+    if on and not before:
+        config.enable_op_determinism()
+    elif before and not on:
+        config.disable_op_determinism()
+    return before
+
+
+def _keras_session():
+    """The session registered with the v1 Keras backend, or None (without making one)."""
+    return getattr(sys.modules["tf_keras.src.backend"]._SESSION, "session", None)
+
+
+@contextlib.contextmanager
+def global_state_kept(seed: int | None = None):
+    """Run the block with Python's ``random`` and numpy's global generator seeded with
+    ``seed`` (if not None: Keras draws its initializer seeds from them), then put both
+    back as they were, and the v1 Keras session too."""
+    py_state, np_state, keras_session = random.getstate(), np.random.get_state(), _keras_session()
+    try:
+        if seed is not None:
+            random.seed(seed)
+            np.random.seed(seed)
+        yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+        K.set_session(keras_session)
+
+
 def make_session(settings: Settings = Settings()) -> tf.compat.v1.Session:
     """A new graph and a session on it, registered with Keras (the article's
-    ``sess = tf.Session(); K.set_session(sess)``), so Keras creates its variables there.
+    ``sess = tf.Session(); K.set_session(sess)``, which is process-wide), so Keras
+    creates its variables there. With ``settings.seed`` the new graph gets that seed.
 
     Call the rest of the graph building inside ``with sess.graph.as_default():``.
+    :class:`GANGraph` calls it inside :func:`global_state_kept`, which puts the Keras
+    session back afterwards.
     """
     graph = tf.Graph()
     config = session_config(settings)
     with graph.as_default():
-        seed_everything(settings.seed)
+        if settings.seed is not None:
+            tf.compat.v1.set_random_seed(settings.seed)
         sess = tf.compat.v1.Session(graph=graph, config=config)
         K.set_session(sess)
     return sess
@@ -162,15 +209,21 @@ class GANGraph:
     Keras learning phase fed 1 (dropout on) and return ``L_dis`` as computed in
     that run; ``generate`` runs G with the learning phase fed 0 (dropout off).
     The dropout masks of each step come from ``dropout_rng`` (default: seeded
-    from ``settings.seed``), so a seeded run is repeatable.
+    from ``settings.seed``), so a seeded run is repeatable. Building it changes no
+    global state (:func:`global_state_kept`).
     """
 
     def __init__(self, settings: Settings = Settings(), dropout_rng: np.random.Generator | None = None):
         self.settings = settings
         self.dropout_rng = dropout_rng if dropout_rng is not None else np.random.default_rng(settings.seed)
         self.last_terms: dict[str, float] = {}  # the loss terms of the last step (for the TensorBoard log)
-        self.sess = make_session(settings)
-        self.graph = self.sess.graph
+        with global_state_kept(settings.seed):
+            self.sess = make_session(settings)
+            self.graph = self.sess.graph
+            self._build(settings)
+        self.graph.finalize()  # nothing may add ops after this: no leaks in the hot loop
+
+    def _build(self, settings: Settings) -> None:
         with self.graph.as_default():
             self.inputs = x_, y_, z_, img, lbl, z = make_inputs(settings)
             cond = settings.conditional
@@ -187,12 +240,11 @@ class GANGraph:
             self.dropout_seed = dropout_seed()
             self.saver = tf.compat.v1.train.Saver(max_to_keep=None)
             self.sess.run(tf.compat.v1.global_variables_initializer())
-        self.graph.finalize()  # nothing may add ops after this: no leaks in the hot loop
 
     # -- the step functions -------------------------------------------------------
     def _feed(self, image, label, zp, phase: int) -> dict:
         feed = {self.inputs.x_: image, self.inputs.z_: zp, self.learning_phase: phase,
-                self.dropout_seed: self.dropout_rng.integers(0, 2**62, size=2)}
+                self.dropout_seed: draw_dropout_seed(self.dropout_rng)}
         if self.settings.conditional:
             feed[self.inputs.y_] = label
         return feed
@@ -257,9 +309,13 @@ class GANGraph:
         return save_generator(path, self.sess, self.generator.weights, self.settings)
 
     @classmethod
-    def from_generator_file(cls, path: str | os.PathLike) -> "GANGraph":
-        """A graph whose generator holds the weights written by :meth:`save_generator`."""
-        values, weights = read_weights(path, "settings", "generator", "GANGraph.save_generator")
+    def from_generator_file(cls, path: str | os.PathLike, averaged: bool | float = False) -> "GANGraph":
+        """A graph whose generator holds the weights written by :meth:`save_generator` (or
+        :meth:`cgan.Run.finish`). ``averaged``: ``False`` the trained weights; ``True`` the
+        moving average the file holds (its first, if it holds several); a decay (``0.999``)
+        that average (see :mod:`cgan.averaging`)."""
+        values, weights = read_weights(path, "settings", "generator", "GANGraph.save_generator",
+                                       group=_average_group(path, averaged))
         graph = cls(Settings.from_dict(values))
         shapes = [tuple(v.shape) for v in graph.generator.weights]
         if [w.shape for w in weights] != shapes:
@@ -271,22 +327,45 @@ class GANGraph:
         self.sess.close()
 
 
-def save_generator(path: str | os.PathLike, sess, weights: list, settings: Settings) -> Path:
+def save_generator(path: str | os.PathLike, sess, weights: list, settings: Settings,
+                   averages: dict[float, list[np.ndarray]] | None = None) -> Path:
     """Write a generator's ``weights`` (its variables, read in ``sess``) and the run's
-    ``settings`` to an ``.npz`` file (atomically), for :meth:`GANGraph.from_generator_file`."""
-    return write_weights(path, sess.run(list(weights)), "settings", settings.to_dict())
+    ``settings`` to an ``.npz`` file (atomically), for :meth:`GANGraph.from_generator_file`;
+    ``averages`` (decay -> arrays, :mod:`cgan.averaging`) are stored beside them."""
+    groups = {average_key(d): arrays for d, arrays in (averages or {}).items()}
+    return write_weights(path, sess.run(list(weights)), "settings", settings.to_dict(), groups)
+
+
+def _average_group(path, averaged: bool | float) -> str | None:
+    """The group of weights in a generator file that ``averaged`` asks for (None: the trained ones)."""
+    if averaged is False:
+        return None
+    if averaged is True:
+        values, _ = read_weights(path, "settings", "generator", "GANGraph.save_generator")
+        decays = Settings.from_dict(values).ema_decay
+        if not decays:
+            raise ValueError(f"{path} holds no averaged generator (its run had ema_decay=None); "
+                             "pass averaged=False")
+        return average_key(decays[0])
+    if isinstance(averaged, (int, float)) and not isinstance(averaged, bool) and 0 < averaged < 1:
+        return average_key(averaged)
+    raise ValueError(f"averaged={averaged!r} is invalid; accepted: False, True or a decay in (0, 1)")
 
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 
-def load_generator(kind: str = "cgan", path: str | os.PathLike | None = None) -> GANGraph:
+def load_generator(kind: str = "cgan", path: str | os.PathLike | None = None,
+                   averaged: bool | float = False) -> GANGraph:
     """A trained generator: by default the one shipped with the package, trained by
     ``python -m cgan figures`` at the article's settings (``kind`` "cgan" or "gan"),
     or the ``generator.npz`` of any run (``path``). Draw with ``.generate(z, labels)``.
+    ``averaged=True`` (or a decay) loads the moving average of the weights instead, where
+    the file holds one (:mod:`cgan.averaging`; ours, not the article's).
+    Changes no global state.
     """
     if path is None:
         if kind not in ("cgan", "gan"):
             raise ValueError(f"kind={kind!r} is invalid; accepted: 'cgan' or 'gan'")
         path = WEIGHTS_DIR / f"{kind}_generator.npz"
-    return GANGraph.from_generator_file(path)
+    return GANGraph.from_generator_file(path, averaged)

@@ -173,7 +173,7 @@ def snapshot_curves(run_dir, classifier: Classifier | None = None, data=None) ->
     """Manifold conditional accuracy and Fréchet distance (to the test set) at each
     stored snapshot of a CGAN run folder, for curves over training. Reads only."""
     from .data import load_data
-    from .train import read_snapshots, saved_settings
+    from .runfolder import read_snapshots, saved_settings
 
     settings = saved_settings(run_dir)
     if not settings.conditional:

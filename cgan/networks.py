@@ -34,6 +34,12 @@ def dropout_seed() -> tf.Tensor:
     return state["seed"]
 
 
+def draw_dropout_seed(rng: np.random.Generator) -> np.ndarray:
+    """The next value to feed to :func:`dropout_seed`, drawn from a run's own generator:
+    the one place both the package's loop and the notebook's draw it."""
+    return rng.integers(0, 2**62, size=2)
+
+
 class Dropout(tf_keras.layers.Dropout):
     """Keras's ``Dropout`` (same rate, same scaling, active only in the training
     phase) whose random mask is drawn from the fed :func:`dropout_seed` rather than

@@ -54,6 +54,11 @@ class Settings:
     # round(rate * 65536) / 65536, 0.3000031 for 0.3); 32: one float32 uniform a unit, as Keras.
     dropout_mask_bits: int = 32
 
+    # Beyond the article, off by default: an exponential moving average of G's weights (cgan.averaging),
+    # e.g. 0.999, or a tuple of decays to keep several; drawn from with load_generator(..., averaged=True).
+    # It never changes training.
+    ema_decay: float | tuple[float, ...] | None = None
+
     # Logging (not in the article): a folder for TensorBoard summaries (losses, steps, manifolds), or None.
     tensorboard: str | None = None
 
@@ -103,6 +108,11 @@ class Settings:
         need("precision", self.precision in ("fp32", "bf16", "fp16"), "'fp32', 'bf16' or 'fp16'")
         need("seed", self.seed is None or (is_int(self.seed) and 0 <= self.seed < 2**31),
              "None or an integer in [0, 2**31)")
+        decays = self.ema_decay
+        decays = () if decays is None else (decays,) if is_num(decays) else decays
+        need("ema_decay", isinstance(decays, (tuple, list)) and all(is_num(d) and 0 < d < 1 for d in decays)
+             and len(set(decays)) == len(decays), "None, a number in (0, 1) or a sequence of distinct such numbers")
+        object.__setattr__(self, "ema_decay", tuple(float(d) for d in decays) or None)
         periods = self.save_periods
         need("save_periods", isinstance(periods, (tuple, list, range))
              and all(is_int(p) and p >= 0 for p in periods), "a sequence of integers >= 0")

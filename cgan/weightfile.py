@@ -12,29 +12,40 @@ from . import checks
 from .files import atomic_path
 
 
-def write_weights(path: str | os.PathLike, weights: list[np.ndarray], header_key: str, header: dict) -> Path:
-    """Write ``weights`` as ``w0, w1, ...`` and ``header`` as JSON under ``header_key``,
-    to a temporary file renamed onto ``path``."""
+def write_weights(path: str | os.PathLike, weights: list[np.ndarray], header_key: str, header: dict,
+                  groups: dict[str, list[np.ndarray]] | None = None) -> Path:
+    """Write ``weights`` as ``w0, w1, ...``, each further list of ``groups`` as
+    ``<group>.w0, ...``, and ``header`` as JSON under ``header_key``, to a temporary file
+    renamed onto ``path``."""
     path = checks.output_file("path", path)
+    arrays = {f"w{i}": w for i, w in enumerate(weights)}
+    for group, values in (groups or {}).items():
+        arrays.update({f"{group}.w{i}": w for i, w in enumerate(values)})
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **{header_key: json.dumps(header)}, **{f"w{i}": w for i, w in enumerate(weights)})
+        np.savez(fh, **{header_key: json.dumps(header)}, **arrays)
     return path
 
 
 def read_weights(path: str | os.PathLike, header_key: str, noun: str, writer: str,
-                 hint: str = "") -> tuple[dict[str, Any], list[np.ndarray]]:
-    """The header and weights written by :func:`write_weights`. A missing file is a
-    ``FileNotFoundError`` ("<noun> weights not found", then ``hint``) and an
-    unreadable one a ``ValueError`` naming ``writer``."""
+                 hint: str = "", group: str | None = None) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """The header and weights written by :func:`write_weights` (those of ``group``, if
+    given). A missing file is a ``FileNotFoundError`` ("<noun> weights not found", then
+    ``hint``), an unreadable one a ``ValueError`` naming ``writer``, and a missing group a
+    ``ValueError`` naming the groups the file holds."""
     path = checks.path("path", path)
     if not path.is_file():
         raise FileNotFoundError(f"{noun} weights not found: {path}{hint}")
     try:
         with np.load(path, allow_pickle=False) as npz:
             header = json.loads(str(npz[header_key]))
-            weights = [npz[f"w{i}"] for i in range(len(npz.files) - 1)]
+            prefix = "" if group is None else f"{group}."
+            names = [f"{prefix}w{i}" for i in range(len(npz.files)) if f"{prefix}w{i}" in npz.files]
+            weights = [npz[name] for name in names]
+            held = sorted({name.rsplit(".", 1)[0] for name in npz.files if ".w" in name})
     except Exception as exc:  # zip, key or JSON errors all mean the same thing here
         raise ValueError(f"{path} is not a {noun} file written by {writer} ({exc})") from exc
+    if group is not None and not weights:
+        raise ValueError(f"{path} holds no {group!r} weights; it holds: {held or 'only the trained weights'}")
     return header, weights
 
 

@@ -128,7 +128,7 @@ def _events(logdir: Path):
 
 
 def test_tensorboard_log_holds_losses_steps_and_manifolds_and_a_resumed_run_repeats_no_step(tmp_path, small_data):
-    from cgan.train import prepare
+    from cgan.training import prepare
 
     logdir = tmp_path / "tb"
     settings = cgan.Settings(seed=0, iterations=4, batch_size=16, grid_size=3, batches_per_period=2,
@@ -165,7 +165,7 @@ def test_a_second_writer_is_refused_and_a_killed_owners_folder_resumes(tmp_path)
     run_dir = tmp_path / "run"
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time, cgan
-        from cgan.train import open_run
+        from cgan.runfolder import open_run
         run = open_run(cgan.Settings(seed=0, batch_size=16, iterations=3, grid_size=3, batches_per_period=1,
                                      save_periods=(0, 2)), r"{run_dir}")
         print("holding", flush=True)
@@ -189,7 +189,7 @@ def test_a_second_writer_is_refused_and_a_killed_owners_folder_resumes(tmp_path)
 
 
 def test_reopening_a_folder_in_the_same_process_takes_the_lock_over(tmp_path, small_data):
-    from cgan.train import open_run
+    from cgan.runfolder import open_run
     s = cgan.Settings(seed=0, batch_size=16)
     first = open_run(s, tmp_path / "run", data=small_data)
     second = open_run(s, tmp_path / "run", data=small_data)  # a notebook cell run again

@@ -4,7 +4,8 @@ from PIL import Image
 
 import cgan
 from cgan.weightfile import assign_values
-from cgan.train import Trainer, TrainingDiverged
+from cgan.runfolder import TrainingDiverged
+from cgan.training import Trainer
 from conftest import TINY
 
 

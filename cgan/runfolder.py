@@ -19,7 +19,6 @@ import json
 import os
 import pickle
 import shutil
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -29,118 +28,20 @@ from typing import Callable
 import numpy as np
 
 from . import checks
+from .averaging import WeightAverage
 from .data import MNIST, BatchIterator, load_data
 from .files import atomic_path
-from .graph import GANGraph, save_generator
+from .graph import op_determinism, save_generator
 from .manifold import batch_titles, draw_manifolds, plot_manifold, to_uint8, write_gif
+from .networks import draw_dropout_seed
+from .runlock import RunLock
 from .settings import Settings
+from .tensorboard_log import TensorBoardLog
 
 STATE_FILE = "state.pkl"
+TF_PREFIX = "model"
 ADVICE = ("As the article advises: slow the discriminator down (a smaller lr_dis, e.g. --set lr_dis=5e-5) "
           "or start again (another seed, or restarts=1 to do so automatically).")
-
-
-TF_PREFIX = "model"
-
-
-class RunFolderInUse(RuntimeError):
-    """Another process is training in this run folder."""
-
-
-class RunLock:
-    """An exclusive OS lock (``flock``) on ``run_dir/.lock``, held while a run trains there.
-    The OS drops it when the process ends, however it ends, so a killed run leaves no
-    stale lock. The file names the holder (process id and command) for the error message.
-    Opening the same folder again in the same process (a notebook cell run twice) takes
-    the lock over from the earlier run object."""
-
-    _held: dict[str, "RunLock"] = {}  # by folder, in this process
-
-    def __init__(self, run_dir: Path):
-        import fcntl
-
-        self.path = Path(run_dir) / ".lock"
-        key = str(self.path.resolve())
-        earlier = RunLock._held.get(key)
-        if earlier is not None:
-            earlier.release()
-        self.fh = open(self.path, "a+")
-        try:
-            fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self.fh.seek(0)
-            holder = self.fh.read().strip() or "unknown"
-            self.fh.close()
-            raise RunFolderInUse(f"{run_dir} is in use by another training run (process {holder}); wait for it "
-                                 "to end or stop it, or train in another folder") from None
-        self.fh.seek(0)
-        self.fh.truncate()
-        command = " ".join(sys.argv) or sys.executable
-        self.fh.write(f"{os.getpid()}: {command}\n")
-        self.fh.flush()
-        RunLock._held[key] = self
-        self.key = key
-
-    def release(self) -> None:
-        if self.fh.closed:
-            return
-        self.fh.close()  # closing the file drops the flock
-        if RunLock._held.get(self.key) is self:
-            del RunLock._held[self.key]
-
-
-class TensorBoardLog:
-    """TensorBoard summaries of a run (``Settings.tensorboard``), written with
-    ``tf.compat.v1.summary.FileWriter``: L_dis (and, from the package's graph, the two
-    terms of the losses) and the D and G steps at every iteration, and each label's
-    manifold at every snapshot, all at the iteration as step. Events are written when a
-    checkpoint is, so the log never runs ahead of what a resumed run restores; a resumed
-    run starts with TensorBoard's "session start" event at its iteration, which tells
-    TensorBoard to drop anything a killed run logged past it."""
-
-    def __init__(self, logdir: str | os.PathLike, start_step: int):
-        from ._tf import tf
-
-        self.tf = tf
-        with tf.Graph().as_default():  # FileWriter refuses to start in eager mode; it needs no graph ops
-            self.writer = tf.compat.v1.summary.FileWriter(str(logdir))
-        self.pending: list = []
-        if start_step:
-            self.writer.add_session_log(tf.compat.v1.SessionLog(status=tf.compat.v1.SessionLog.START), start_step)
-
-    def _scalars(self, step: int, values: dict) -> None:
-        Summary = self.tf.compat.v1.Summary
-        self.pending.append((Summary(value=[Summary.Value(tag=k, simple_value=float(v))
-                                            for k, v in values.items()]), step))
-
-    def iteration(self, step: int, l_dis: float, d_steps: int, g_steps: int, terms: dict | None = None) -> None:
-        self._scalars(step, {"loss/L_dis": l_dis, "steps/discriminator": d_steps, "steps/generator": g_steps,
-                             **{f"loss/{k}": v for k, v in (terms or {}).items()}})
-
-    def snapshot(self, step: int, figures: np.ndarray) -> None:
-        import io
-
-        from PIL import Image
-
-        Summary = self.tf.compat.v1.Summary
-        values = []
-        for k, figure in enumerate(figures):
-            buf = io.BytesIO()
-            Image.fromarray(255 - figure, mode="L").save(buf, format="PNG", compress_level=1)  # dark on white; fast
-            image = Summary.Image(height=figure.shape[0], width=figure.shape[1], colorspace=1,
-                                  encoded_image_string=buf.getvalue())
-            tag = f"manifold/label_{k}" if len(figures) > 1 else "manifold/GAN"
-            values.append(Summary.Value(tag=tag, image=image))
-        self.pending.append((Summary(value=values), step))
-
-    def flush(self) -> None:
-        for summary, step in self.pending:
-            self.writer.add_summary(summary, step)
-        self.pending = []
-        self.writer.flush()
-
-    def close(self) -> None:
-        self.writer.close()  # what was logged after the last checkpoint is dropped, as the run will redo it
 
 
 class TrainingDiverged(RuntimeError):
@@ -162,13 +63,19 @@ class Run:
     streams (z, batch order, dropout seeds), the batch iterator, the counters and history,
     snapshots, checkpoints, the figures, the folder's lock and the optional TensorBoard log.
 
-    :class:`Trainer` is a ``Run`` with the package's graph (:class:`cgan.GANGraph`) and
+    :class:`cgan.Trainer` is a ``Run`` with the package's graph (:class:`cgan.GANGraph`) and
     loop. The notebook builds the article's graph in its own cells, then hands its session,
-    saver and generator to :meth:`attach` and runs the article's loop itself, calling
+    saver, drawing function and generator weights to :meth:`attach` and runs the article's
+    loop itself, calling
     :meth:`next_batch`, :meth:`next_dropout_seed`, :meth:`record`, :meth:`check_stall`,
     :meth:`snapshot` and :meth:`save_checkpoint`, in the order :meth:`Trainer.run_iteration`
     calls them, so both give the same bits (tests/test_notebook.py checks it).
     Open one with :func:`open_run` (checks the folder, locks it, resumes).
+
+    With ``settings.ema_decay`` the run also keeps moving averages of the generator's
+    weights (:mod:`cgan.averaging`), updated in :meth:`record`; they change nothing in
+    training. With a seed, a ``Trainer`` switches TensorFlow's op determinism on
+    (process-wide) while it is open; :meth:`close` puts it back as it was.
     """
 
     def __init__(self, settings: Settings, run_dir: str | os.PathLike, data=None):
@@ -185,17 +92,32 @@ class Run:
         self.periods: list[int] = []  # periods whose snapshots are on disk
         # seconds spent in this process, by kind of work (not saved in checkpoints)
         self.timing = {"steps": 0.0, "snapshots": 0.0, "checkpoints": 0.0, "figures": 0.0}
-        self.sess = self.saver = self.drawer = None
+        self.sess = self.saver = self._generate = None
         self.generator_weights: list = []
+        self.average: WeightAverage | None = None  # the averaged generator (settings.ema_decay), from resume()
+        self._determinism_before: bool | None = None  # op determinism to put back on close()
         self.lock: RunLock | None = None
         self.log: TensorBoardLog | None = None
         self.resuming = True  # resume() continues from a checkpoint (open_run(resume=False): starts afresh)
 
-    def attach(self, sess, saver, drawer, generator_weights: list) -> None:
+    def attach(self, sess, saver, generate: Callable, generator_weights: list) -> None:
         """The graph this run trains: its session, a ``tf.compat.v1.train.Saver`` over all
-        its variables, something to draw manifolds with (an object with ``settings`` and
-        ``generate(z, labels)``, see :func:`cgan.draw_manifolds`) and the generator's weights."""
-        self.sess, self.saver, self.drawer, self.generator_weights = sess, saver, drawer, list(generator_weights)
+        its variables, the function that draws digits, ``generate(z, labels)`` (z float32
+        (N, latent_dim), labels N integers or None for the plain GAN; returns (N, 28, 28, 1)
+        in [0, 1]), and the generator's weights (its variables)."""
+        self.sess, self.saver, self._generate = sess, saver, generate
+        self.generator_weights = list(generator_weights)
+
+    def generate(self, z, labels=None):
+        """Digits from the attached generator (dropout off), so a ``Run`` draws its own
+        manifolds: ``cgan.draw_manifolds(run)``."""
+        return self._generate(z, labels) if self.settings.conditional else self._generate(z)
+
+    def hold_op_determinism(self) -> None:
+        """Switch TensorFlow's op determinism on for a seeded run, remembering how it was, so
+        :meth:`close` can put it back. (Process-wide: TensorFlow has no narrower switch.)"""
+        if self.settings.seed is not None and self._determinism_before is None:
+            self._determinism_before = op_determinism(True)
 
     @contextlib.contextmanager
     def _timed(self, kind: str):
@@ -215,7 +137,7 @@ class Run:
 
     def next_dropout_seed(self) -> np.ndarray:
         """The value to feed to :func:`cgan.networks.dropout_seed` for the next step."""
-        return self.dropout_rng.integers(0, 2**62, size=2)
+        return draw_dropout_seed(self.dropout_rng)
 
     def record(self, l_d: float, d_steps: int, g_steps: int, terms: dict[str, float] | None = None) -> None:
         """Book one iteration of the loop: its last L_dis and its D and G step counts (and,
@@ -227,6 +149,8 @@ class Run:
         self.history.l_dis.append(l_d)
         self.history.d_steps.append(d_steps)
         self.history.g_steps.append(g_steps)
+        if self.average is not None:
+            self.average.update(self.sess.run(self.generator_weights))
         if self.log is not None:
             self.log.iteration(self.iteration, l_d, d_steps, g_steps, terms)
         self.iteration += 1
@@ -254,7 +178,7 @@ class Run:
         """Draw every label's manifold and store it as ``snapshots/period-NNNNN.npz``;
         returns the pictures, uint8 (n_labels, H, W)."""
         with self._timed("snapshots"):
-            figures = to_uint8(draw_manifolds(self.drawer))
+            figures = to_uint8(draw_manifolds(self))
             if self.log is not None:
                 self.log.snapshot(period * self.settings.batches_per_period, figures)
             self.snapshot_dir.mkdir(parents=True, exist_ok=True)
@@ -287,7 +211,8 @@ class Run:
             state = {"iteration": self.iteration, "batches": self.batches.state_dict(),
                      "rng": self.rng.bit_generator.state,
                      "dropout_rng": self.dropout_rng.bit_generator.state, "history": self.history.__dict__,
-                     "periods": self.periods}
+                     "periods": self.periods,
+                     "average": None if self.average is None else self.average.state_dict()}
             with atomic_path(final) as tmp:
                 tmp.mkdir(parents=True)
                 with self.sess.graph.as_default():  # the TF1 saver works on its graph, in any process mode
@@ -320,6 +245,10 @@ class Run:
             self.iteration = state["iteration"]
             self.history = History(**state["history"])
             self.periods = list(state["periods"])
+            if self.settings.ema_decay:
+                if state.get("average") is None:
+                    raise ValueError(f"{ckpt} holds no averaged generator, but ema_decay={self.settings.ema_decay}")
+                self.average = WeightAverage.from_state(state["average"])
             return True
         return False
 
@@ -329,6 +258,8 @@ class Run:
         open the TensorBoard log if ``settings.tensorboard`` names a folder. Returns whether
         a checkpoint was restored."""
         restored = self.resuming and self.restore_latest()
+        if not restored and self.settings.ema_decay:  # the averages start from G's initial weights
+            self.average = WeightAverage(self.settings.ema_decay, self.sess.run(self.generator_weights))
         if restored:
             for path in self.snapshot_dir.glob("period-*.npz"):
                 if _snapshot_period(path) not in self.periods:
@@ -344,14 +275,19 @@ class Run:
         checkpoints = self.checkpoints()
         if not checkpoints or checkpoints[-1].name != f"ckpt-{self.iteration:08d}":
             self.save_checkpoint()
-        save_generator(self.run_dir / "generator.npz", self.sess, self.generator_weights, self.settings)
+        save_generator(self.run_dir / "generator.npz", self.sess, self.generator_weights, self.settings,
+                       None if self.average is None else self.average.averages)
         if figs_dir is not None:
             with self._timed("figures"):
                 self.write_figures(figs_dir)
         self.close()
 
     def close(self) -> None:
-        """Close the TensorBoard log and unlock the folder (the session stays open)."""
+        """Close the TensorBoard log, unlock the folder and put TensorFlow's op determinism
+        back as it was (the session stays open)."""
+        if self._determinism_before is not None:
+            op_determinism(self._determinism_before)
+            self._determinism_before = None
         if self.log is not None:
             self.log.close()
             self.log = None
@@ -380,70 +316,6 @@ class Run:
             written.append(write_gif(figures[:, k], batch_titles(label, periods, s.batches_per_period),
                                      figs_dir / f"{stem}.gif", s.gif_frame_ms, s.gif_grey_levels))
         return written
-
-
-class Trainer(Run):
-    """A :class:`Run` with the package's graph (:class:`cgan.GANGraph`, in ``graph``) and
-    the article's loop (:meth:`run_iteration`, :meth:`fit`). :func:`prepare` and
-    :func:`train` make one."""
-
-    def __init__(self, settings: Settings, run_dir: str | os.PathLike, data=None):
-        super().__init__(settings, run_dir, data)
-        self.graph = GANGraph(settings, dropout_rng=self.dropout_rng)
-        self.attach(self.graph.sess, self.graph.saver, self.graph, self.graph.generator.weights)
-
-    def run_iteration(self, on_snapshot: Callable[[int, np.ndarray], None] | None = None) -> float:
-        """Up to k_step D steps (leave once L_dis < dis_exit_below), then up to k_step
-        G steps (leave once L_dis > gen_exit_above); then every ``batches_per_period`` iterations
-        the stall check, a snapshot at the article's periods and a checkpoint.
-        Returns the last L_dis. (The notebook runs the same loop in its own cells.)"""
-        s, g = self.settings, self.graph
-        with self._timed("steps"):
-            b0, b1, zp = self.next_batch()
-            # Update D: minimise -log D(x) - log(1 - D(G(z))) over the discriminator's variables.
-            for d in range(1, s.k_step + 1):
-                l_d = g.step_d(b0, b1, zp)
-                b0, b1, zp = self.next_batch()
-                if l_d < s.dis_exit_below:
-                    break
-            # Update G: minimise log(1 - D(G(z))) over the generator's variables.
-            for gs in range(1, s.k_step + 1):
-                l_d = g.step_g(b0, b1, zp)
-                if l_d > s.gen_exit_above:
-                    break
-                b0, b1, zp = self.next_batch()
-        i = self.iteration
-        self.record(l_d, d, gs, g.last_terms)
-        if i % s.batches_per_period == 0:  # every period: the stall check, a snapshot at the article's periods,
-            self.check_stall()             # and a checkpoint
-            period = i // s.batches_per_period
-            if period in s.save_periods:
-                figures = self.snapshot(period)
-                if on_snapshot is not None:
-                    on_snapshot(period, figures)
-            self.save_checkpoint()
-        return l_d
-
-    def fit(self, progress: bool = True, on_snapshot: Callable[[int, np.ndarray], None] | None = None) -> None:
-        """Run the remaining iterations with a progress bar (rate, ETA, losses).
-
-        Draws a manifold snapshot at the article's periods and writes a checkpoint
-        every ``batches_per_period`` iterations. ``on_snapshot(period, figures)`` is
-        called after each snapshot (figures uint8 (n_labels, H, W)).
-        """
-        from tqdm import tqdm  # text bar: works in a terminal and a notebook alike
-
-        s = self.settings
-        bar = tqdm(total=s.iterations, initial=min(self.iteration, s.iterations), disable=not progress,
-                   desc="CGAN" if s.conditional else "GAN", unit="it", dynamic_ncols=True)
-        try:
-            while self.iteration < s.iterations:
-                l_d = self.run_iteration(on_snapshot)
-                bar.update(1)
-                bar.set_postfix(L_dis=f"{l_d:.3f}", d=self.history.d_steps[-1], g=self.history.g_steps[-1],
-                                refresh=False)
-        finally:
-            bar.close()
 
 
 def read_snapshots(run_dir: str | os.PathLike, periods: list[int] | None = None) -> tuple[list[int], np.ndarray]:
@@ -541,48 +413,3 @@ def open_run(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs
     return run
 
 
-def prepare(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cgan", resume: bool = True,
-            overwrite: bool = False, data=None) -> Trainer:
-    """A :class:`Trainer` for ``run_dir`` (:func:`open_run`), resumed from its newest
-    checkpoint if any and ``resume``."""
-    trainer = open_run(settings, run_dir, resume, overwrite, data, run_class=Trainer)
-    try:
-        trainer.resume()
-    except BaseException:
-        trainer.close()
-        raise
-    return trainer
-
-
-def train(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cgan",
-          figs_dir: str | os.PathLike | None = None, resume: bool = True, overwrite: bool = False,
-          progress: bool = True, on_snapshot: Callable[[int, np.ndarray], None] | None = None,
-          data=None, restarts: int = 0) -> Trainer:
-    """Train as the article does, resuming from ``run_dir``'s checkpoints if any
-    (:func:`prepare`, then :meth:`Trainer.fit`, then :meth:`Trainer.finish`).
-
-    A run that diverges (:class:`TrainingDiverged`) stops with the article's
-    advice; with ``restarts > 0`` it starts over in ``run_dir`` with a new seed,
-    up to that many times. Returns the :class:`Trainer`.
-    """
-    checks.integer("restarts", restarts, 0)
-    if figs_dir is not None:
-        checks.output_dir("figs_dir", figs_dir)
-    while True:
-        trainer = prepare(settings, run_dir, resume, overwrite, data)
-        try:
-            trainer.fit(progress, on_snapshot)
-            break
-        except BaseException as exc:
-            trainer.close()
-            if not isinstance(exc, TrainingDiverged):
-                raise
-            trainer.graph.close()
-            if restarts == 0:
-                raise
-            restarts -= 1
-            new_seed = int(np.random.SeedSequence(settings.seed).generate_state(1)[0] % 2**31)
-            warnings.warn(f"{exc} Starting over in {run_dir} with seed {new_seed}.")
-            settings, resume, overwrite = settings.replace(seed=new_seed), False, True
-    trainer.finish(figs_dir)
-    return trainer

@@ -1,0 +1,135 @@
+"""The article's alternating training loop on the package's graph: :class:`Trainer`,
+:func:`prepare` and :func:`train` (the run folder itself is :mod:`cgan.runfolder`)."""
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Callable
+
+import numpy as np
+
+from . import checks
+from .graph import GANGraph
+from .runfolder import Run, TrainingDiverged, open_run
+from .settings import Settings
+
+
+class Trainer(Run):
+    """A :class:`Run` with the package's graph (:class:`cgan.GANGraph`, in ``graph``) and
+    the article's loop (:meth:`run_iteration`, :meth:`fit`). :func:`prepare` and
+    :func:`train` make one."""
+
+    def __init__(self, settings: Settings, run_dir: str | os.PathLike, data=None):
+        super().__init__(settings, run_dir, data)
+        self.hold_op_determinism()  # before the graph's kernels are made; close() puts it back
+        try:
+            self.graph = GANGraph(settings, dropout_rng=self.dropout_rng)
+        except BaseException:
+            self.close()
+            raise
+        self.attach(self.graph.sess, self.graph.saver, self.graph.generate, self.graph.generator.weights)
+
+    def run_iteration(self, on_snapshot: Callable[[int, np.ndarray], None] | None = None) -> float:
+        """Up to k_step D steps (leave once L_dis < dis_exit_below), then up to k_step
+        G steps (leave once L_dis > gen_exit_above); then every ``batches_per_period`` iterations
+        the stall check, a snapshot at the article's periods and a checkpoint.
+        Returns the last L_dis. (The notebook runs the same loop in its own cells.)"""
+        s, g = self.settings, self.graph
+        with self._timed("steps"):
+            b0, b1, zp = self.next_batch()
+            # Update D: minimise -log D(x) - log(1 - D(G(z))) over the discriminator's variables.
+            for d in range(1, s.k_step + 1):
+                l_d = g.step_d(b0, b1, zp)
+                b0, b1, zp = self.next_batch()
+                if l_d < s.dis_exit_below:
+                    break
+            # Update G: minimise log(1 - D(G(z))) over the generator's variables.
+            for gs in range(1, s.k_step + 1):
+                l_d = g.step_g(b0, b1, zp)
+                if l_d > s.gen_exit_above:
+                    break
+                b0, b1, zp = self.next_batch()
+        i = self.iteration
+        self.record(l_d, d, gs, g.last_terms)
+        if i % s.batches_per_period == 0:  # every period: the stall check, a snapshot at the article's periods,
+            self.check_stall()             # and a checkpoint
+            period = i // s.batches_per_period
+            if period in s.save_periods:
+                figures = self.snapshot(period)
+                if on_snapshot is not None:
+                    on_snapshot(period, figures)
+            self.save_checkpoint()
+        return l_d
+
+    def fit(self, progress: bool = True, on_snapshot: Callable[[int, np.ndarray], None] | None = None) -> None:
+        """Run the remaining iterations with a progress bar (rate, ETA, losses).
+
+        Draws a manifold snapshot at the article's periods and writes a checkpoint
+        every ``batches_per_period`` iterations. ``on_snapshot(period, figures)`` is
+        called after each snapshot (figures uint8 (n_labels, H, W)).
+        """
+        from tqdm import tqdm  # text bar: works in a terminal and a notebook alike
+
+        s = self.settings
+        bar = tqdm(total=s.iterations, initial=min(self.iteration, s.iterations), disable=not progress,
+                   desc="CGAN" if s.conditional else "GAN", unit="it", dynamic_ncols=True)
+        try:
+            while self.iteration < s.iterations:
+                l_d = self.run_iteration(on_snapshot)
+                bar.update(1)
+                bar.set_postfix(L_dis=f"{l_d:.3f}", d=self.history.d_steps[-1], g=self.history.g_steps[-1],
+                                refresh=False)
+        finally:
+            bar.close()
+
+
+def prepare(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cgan", resume: bool = True,
+            overwrite: bool = False, data=None) -> Trainer:
+    """A :class:`Trainer` for ``run_dir`` (:func:`open_run`), resumed from its newest
+    checkpoint if any and ``resume``."""
+    trainer = open_run(settings, run_dir, resume, overwrite, data, run_class=Trainer)
+    try:
+        trainer.resume()
+    except BaseException:
+        trainer.close()
+        raise
+    return trainer
+
+
+def train(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cgan",
+          figs_dir: str | os.PathLike | None = None, resume: bool = True, overwrite: bool = False,
+          progress: bool = True, on_snapshot: Callable[[int, np.ndarray], None] | None = None,
+          data=None, restarts: int = 0) -> Trainer:
+    """Train as the article does, resuming from ``run_dir``'s checkpoints if any
+    (:func:`prepare`, then :meth:`Trainer.fit`, then :meth:`Trainer.finish`).
+
+    A run that diverges (:class:`TrainingDiverged`) stops with the article's
+    advice; with ``restarts > 0`` it starts over in ``run_dir`` with a new seed,
+    up to that many times. Returns the :class:`Trainer`.
+
+    Global state: with a seed, TensorFlow's op determinism is on while the run trains
+    and back as it was when ``train`` returns; Python's and numpy's global random
+    generators and the v1 Keras session are left as they were (the graph's seeds are
+    its own).
+    """
+    checks.integer("restarts", restarts, 0)
+    if figs_dir is not None:
+        checks.output_dir("figs_dir", figs_dir)
+    while True:
+        trainer = prepare(settings, run_dir, resume, overwrite, data)
+        try:
+            trainer.fit(progress, on_snapshot)
+            break
+        except BaseException as exc:
+            trainer.close()
+            if not isinstance(exc, TrainingDiverged):
+                raise
+            trainer.graph.close()
+            if restarts == 0:
+                raise
+            restarts -= 1
+            new_seed = int(np.random.SeedSequence(settings.seed).generate_state(1)[0] % 2**31)
+            warnings.warn(f"{exc} Starting over in {run_dir} with seed {new_seed}.")
+            settings, resume, overwrite = settings.replace(seed=new_seed), False, True
+    trainer.finish(figs_dir)
+    return trainer
