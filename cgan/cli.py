@@ -1,8 +1,9 @@
-"""Command line: ``python -m cgan train`` and ``python -m cgan figures``."""
+"""Command line: ``python -m cgan train``, ``figures``, ``evaluate`` and ``study``."""
 from __future__ import annotations
 
 import argparse
 import ast
+import os
 import resource
 import sys
 import time
@@ -104,6 +105,58 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _study(args: argparse.Namespace, argv: list[str]) -> int:
+    from . import study
+
+    command = "python -m cgan " + " ".join(argv)
+    figs_dir, runs_dir = Path(args.figs_dir), Path(args.runs_dir)
+    if args.collect:
+        evaluations = study.collect(study.seed_folders(args.collect))
+        print(study.markdown(study.write_report(evaluations, figs_dir, runs_dir, command, args.article_figs)))
+        return 0
+    for name in ("per_label", "jobs"):
+        value = getattr(args, name)
+        if value is not None and value < (2 if name == "per_label" else 1):
+            raise ValueError(f"--{name.replace('_', '-')} must be >= {2 if name == 'per_label' else 1}, got {value}")
+    if len(set(args.seeds)) != len(args.seeds):
+        raise ValueError(f"--seeds must be distinct, got {args.seeds}")
+    args.seed = None
+    base = _settings(args, conditional=not args.unconditional, ema_decay=tuple(args.ema) or None)
+    kind = study.kind_of(base)
+    folders = {seed: study.seed_dir(runs_dir, kind, seed) for seed in args.seeds}
+    pending = [seed for seed, folder in folders.items()
+               if study.read_evaluation(folder, args.per_label, args.parzen) is None]
+    jobs = min(args.jobs or study.default_jobs(len(pending)), max(len(pending), 1))
+    if jobs > 1:
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        child = ["--runs-dir", str(runs_dir), "--per-label", str(args.per_label), "--ema", *map(str, args.ema),
+                 "--no-progress", "--no-report", "--jobs", "1"]
+        for flag, value in (("--iterations", args.iterations), ("--batch-size", args.batch_size)):
+            child += [flag, str(value)] if value is not None else []
+        for name, value in args.set:
+            child += ["--set", f"{name}={value!r}"]
+        child += ["--unconditional"] * args.unconditional + ["--parzen"] * args.parzen
+        print(f"study: {len(pending)} seeds, {jobs} at a time, {threads} TensorFlow thread(s) each")
+        codes = study.run_jobs([[sys.executable, "-m", "cgan", "study", *child, "--seeds", str(seed),
+                                 "--set", f"threads={threads}"] for seed in pending], jobs)
+        failed = [seed for seed, code in zip(pending, codes) if code != 0]
+        if failed:
+            print(f"python -m cgan study: error: seeds {failed} failed (see above); run the command again to "
+                  "resume them", file=sys.stderr)
+            return 1
+    else:
+        for seed in pending:
+            start = time.perf_counter()
+            study.study_seed(base.replace(seed=seed), folders[seed], args.per_label, args.parzen,
+                             progress=not args.no_progress)
+            print(f"study: {kind} seed {seed} trained and judged in {folders[seed]} "
+                  f"({time.perf_counter() - start:.0f} s in this process)")
+    if not args.no_report:
+        evaluations = study.collect(list(folders.values()))
+        print(study.markdown(study.write_report(evaluations, figs_dir, runs_dir, command, args.article_figs)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cgan", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -128,7 +181,43 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-label", type=int, default=1000, help="generated digits per class (default 1000)")
     p.add_argument("--no-parzen", action="store_true", help="skip the (slow) Parzen estimate")
 
+    p = sub.add_parser("study", help="train the article's default for several seeds, judge each, and report the "
+                                     "spread (figs/study/)")
+    p.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds (default 2017 2018 2019 2020 2021)")
+    p.add_argument("--unconditional", action="store_true", help="the plain GAN")
+    p.add_argument("--iterations", type=int, help="outer iterations (article: 5000)")
+    p.add_argument("--batch-size", type=int, help="images per step (article: 256)")
+    p.add_argument("--set", type=_setting, action="append", default=[], metavar="NAME=VALUE",
+                   help="any other setting of cgan.Settings")
+    p.add_argument("--ema", type=float, nargs="*", default=None, metavar="DECAY",
+                   help="decays of the averaged generators each run keeps (ours; default 0.99 0.999; none: --ema)")
+    p.add_argument("--runs-dir", default="runs/study", help="seed run folders go here (default runs/study)")
+    p.add_argument("--figs-dir", default="figs/study", help="the report goes here (default figs/study)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="seeds trained at once, the cores split between them (default: one 1-thread job a core)")
+    p.add_argument("--per-label", type=int, default=1000, help="generated digits per class for the metrics")
+    p.add_argument("--parzen", action="store_true", help="add the (slow) Parzen estimate")
+    p.add_argument("--article-figs", metavar="DIR", help="also judge the article's published manifold_*.png here")
+    p.add_argument("--collect", nargs="+", metavar="DIR", help="only merge the judged seed folders in DIR... "
+                                                                "(from one machine or several) into the report")
+    p.add_argument("--no-report", action="store_true", help="train and judge only")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    if args.command == "study":
+        from . import study
+
+        args.seeds = args.seeds or list(study.DEFAULT_SEEDS)
+        args.ema = list(study.DEFAULT_DECAYS) if args.ema is None else args.ema
+        args.fast = False
+        try:
+            return _study(args, argv)
+        except (ValueError, FileNotFoundError) as exc:
+            parser.error(str(exc))
+        except __import__("cgan.runlock", fromlist=["RunFolderInUse"]).RunFolderInUse as exc:
+            print(f"python -m cgan: error: {exc}", file=sys.stderr)
+            return 4
     if args.command == "evaluate":
         try:
             return _evaluate(args)

@@ -39,6 +39,7 @@ from .settings import Settings
 from .tensorboard_log import TensorBoardLog
 
 STATE_FILE = "state.pkl"
+TRAINING_WORK = ("steps", "snapshots", "checkpoints")  # the kinds of work Run.elapsed counts
 TF_PREFIX = "model"
 ADVICE = ("As the article advises: slow the discriminator down (a smaller lr_dis, e.g. --set lr_dis=5e-5) "
           "or start again (another seed, or restarts=1 to do so automatically).")
@@ -92,6 +93,7 @@ class Run:
         self.periods: list[int] = []  # periods whose snapshots are on disk
         # seconds spent in this process, by kind of work (not saved in checkpoints)
         self.timing = {"steps": 0.0, "snapshots": 0.0, "checkpoints": 0.0, "figures": 0.0}
+        self.elapsed_before = 0.0  # training seconds (steps, snapshots, checkpoints) of earlier processes
         self.sess = self.saver = self._generate = None
         self.generator_weights: list = []
         self.average: WeightAverage | None = None  # the averaged generator (settings.ema_decay), from resume()
@@ -127,6 +129,12 @@ class Run:
             yield
         finally:
             self.timing[kind] += time.perf_counter() - start
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds this run has spent training up to now (steps, snapshots and checkpoints),
+        over every process that trained it up to its newest checkpoint."""
+        return self.elapsed_before + sum(self.timing[k] for k in TRAINING_WORK)
 
     # -- what the loop draws ---------------------------------------------------------
     def next_batch(self):
@@ -212,7 +220,8 @@ class Run:
                      "rng": self.rng.bit_generator.state,
                      "dropout_rng": self.dropout_rng.bit_generator.state, "history": self.history.__dict__,
                      "periods": self.periods,
-                     "average": None if self.average is None else self.average.state_dict()}
+                     "average": None if self.average is None else self.average.state_dict(),
+                     "elapsed": self.elapsed}
             with atomic_path(final) as tmp:
                 tmp.mkdir(parents=True)
                 with self.sess.graph.as_default():  # the TF1 saver works on its graph, in any process mode
@@ -245,6 +254,7 @@ class Run:
             self.iteration = state["iteration"]
             self.history = History(**state["history"])
             self.periods = list(state["periods"])
+            self.elapsed_before = state.get("elapsed", 0.0) - sum(self.timing[k] for k in TRAINING_WORK)
             if self.settings.ema_decay:
                 if state.get("average") is None:
                     raise ValueError(f"{ckpt} holds no averaged generator, but ema_decay={self.settings.ema_decay}")
@@ -331,6 +341,21 @@ def read_snapshots(run_dir: str | os.PathLike, periods: list[int] | None = None)
     return list(periods), np.stack(figures) if figures else np.zeros((0, 0, 0, 0), "uint8")
 
 
+def latest_state(run_dir: str | os.PathLike) -> dict:
+    """The loop state (iteration, history, elapsed seconds, ...) of a run folder's newest
+    readable checkpoint, read-only."""
+    folder = checks.path("run_dir", run_dir) / "checkpoints"
+    for ckpt in sorted(folder.glob("ckpt-*"), reverse=True):
+        if ckpt.name.endswith(".tmp"):
+            continue
+        try:
+            with open(ckpt / STATE_FILE, "rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # a torn checkpoint: the one before
+            continue
+    raise FileNotFoundError(f"no readable checkpoint in {folder}")
+
+
 def _snapshot_period(path: Path) -> int:
     return int(path.stem.split("-")[1])  # period-NNNNN.npz
 
@@ -399,6 +424,10 @@ def open_run(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs
     if not isinstance(settings, Settings):
         raise ValueError(f"settings must be a cgan.Settings, got {checks.describe(settings)}")
     run_dir = checks.output_dir("run_dir", run_dir)
+    if run_dir.resolve() in (Path("/"), Path.home().resolve()):
+        raise ValueError(f"run_dir={str(run_dir)!r} is {'the root folder' if run_dir.resolve() == Path('/') else 'your home folder'}: "
+                         "a run writes settings.json, checkpoints/ and snapshots/ into its folder; "
+                         "accepted: a folder of its own, such as runs/cgan")
     run_dir.mkdir(parents=True, exist_ok=True)
     lock = RunLock(run_dir)
     try:

@@ -41,3 +41,27 @@ def gan_graph():
 def batch(mnist):
     rng = np.random.default_rng(0)
     return mnist.x_train[:16], mnist.y_train_cat[:16], rng.standard_normal((16, 2)).astype("float32")
+
+
+# -- the guard: a test run writes only under its temporary folders ----------------------------
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+import write_guard  # noqa: E402
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+_GUARDED = {}
+
+
+def pytest_sessionstart(session):
+    _GUARDED["before"] = write_guard.state(Path("/"), Path.home(), CHECKOUT)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if "before" not in _GUARDED:
+        return
+    found = write_guard.changes(_GUARDED["before"], write_guard.state(Path("/"), Path.home(), CHECKOUT))
+    if found:
+        print("\nthe test run wrote outside its temporary folders:\n  " + "\n  ".join(found[:50]))
+        session.exitstatus = 1

@@ -16,7 +16,7 @@ from cgan.data import BatchIterator
 CLEAR = (ValueError, FileNotFoundError)
 TRIED = {"inputs": 0}
 atexit.register(lambda: print(f"\nfuzzing: {TRIED['inputs']} malformed inputs tried"))
-FUZZ = settings(max_examples=int(os.environ.get("CGAN_FUZZ_EXAMPLES", "40")), deadline=None,
+FUZZ = settings(max_examples=int(os.environ.get("CGAN_FUZZ_EXAMPLES", "40")), deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 dtypes = st.sampled_from(["float32", "float64", "int64", "uint8", "bool", "complex64", "U3", "object"])
@@ -29,6 +29,16 @@ anything = st.one_of(arrays, st.none(), st.integers(-10**20, 10**20), st.floats(
                      st.booleans(), st.binary(max_size=4))
 paths = st.one_of(st.text(max_size=20), st.integers(), st.none(), st.just(""), st.just("/proc/no/such/dir/x.gif"),
                   st.just("/"), st.just("nul\x00byte"), st.binary(max_size=4))
+
+
+def under(folder: Path, path):
+    """A fuzzed path moved under the test's own folder: text paths (absolute ones, "/" and ".."
+    included) become names inside ``folder``; other values (None, numbers, bytes, a NUL) stay
+    as they are, to be refused."""
+    if isinstance(path, str) and path and "\x00" not in path:
+        inside = path.lstrip("/").replace("..", "__") or "root"
+        return str(folder / inside)
+    return path
 
 
 def call(fn, *args, **kwargs):
@@ -74,14 +84,14 @@ def test_tile(digits, n):
 @given(pictures=st.lists(anything, max_size=3), titles=st.lists(anything, max_size=3), path=paths,
        frame_ms=anything)
 def test_write_gif(tmp_path, pictures, titles, path, frame_ms):
-    call(cgan.write_gif, pictures, titles, tmp_path / "a.gif" if path is None else path, frame_ms)
+    call(cgan.write_gif, pictures, titles, tmp_path / "a.gif" if path is None else under(tmp_path, path), frame_ms)
 
 
 @FUZZ
 @given(path=paths)
-def test_load_mnist_path(path):
+def test_load_mnist_path(tmp_path, path):
     if path is not None:  # None means the shipped file: that loads
-        call(cgan.load_mnist, path)
+        call(cgan.load_mnist, under(tmp_path, path))
 
 
 @FUZZ
@@ -94,10 +104,18 @@ def test_settings(values):
 
 @FUZZ
 @given(run_dir=paths)
-def test_train_run_dir(small_data, run_dir):
-    if isinstance(run_dir, str) and run_dir and "\x00" not in run_dir and not run_dir.startswith("/"):
-        run_dir = f"/proc/{run_dir}"  # never write into the working tree: an unwritable place instead
-    call(cgan.train, cgan.Settings(iterations=0, batch_size=16), run_dir, progress=False, data=small_data)
+def test_train_run_dir(tmp_path, small_data, run_dir):
+    call(cgan.train, cgan.Settings(iterations=0, batch_size=16), under(tmp_path, run_dir), progress=False,
+         data=small_data)
+
+
+@pytest.mark.parametrize("where", ["/", "~", "home"])
+def test_root_or_home_as_run_folder_is_refused(small_data, where):
+    run_dir = str(Path.home()) if where == "home" else where
+    before = sorted(os.listdir(Path(run_dir).expanduser()))
+    with pytest.raises(ValueError, match="root folder|home folder"):
+        cgan.train(cgan.Settings(iterations=0, batch_size=16), run_dir, progress=False, data=small_data)
+    assert sorted(os.listdir(Path(run_dir).expanduser())) == before
 
 
 def test_bad_input_leaves_written_files_alone(tmp_path):

@@ -12,7 +12,9 @@ import pytest
 import cgan
 
 KILL_POINTS = int(os.environ.get("CGAN_KILL_POINTS", "3"))  # more for a longer soak
+# with two averaged generators on, so their resumed averages are checked too
 ARGS = ["--iterations", "24", "--batch-size", "16", "--seed", "3", "--no-progress", "--set", "grid_size=3",
+        "--set", "ema_decay=(0.9, 0.5)",
         "--set", "batches_per_period=2", "--set", "save_periods=(0, 1, 3, 5, 8, 11)"]
 
 

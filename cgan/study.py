@@ -1,0 +1,495 @@
+"""The seed study: the article's default trained at full length for several seeds, each
+judged by :mod:`cgan.metrics`, so the reproduction's quality reads as a distribution
+(mean ± sd, min-max over seeds) rather than as one run.
+
+``python -m cgan study --seeds 2017 2018 2019`` trains ``runs/study/cgan-seed-2017/``, ...
+(one run folder a seed, locked while it trains, resumed after a stop: the command run
+again continues the study), judges each seed's final generator into its folder's
+``evaluation.json``, then writes the report into ``figs/study/``:
+
+- ``study.md`` / ``study.json``: one row per seed and variant, then mean ± sd and min-max
+  over seeds, beside the ceiling (real test digits) and the floor (an untrained generator);
+- ``study_curves.png``: manifold accuracy and Fréchet distance over training, a line a seed;
+- ``<kind>-seed-S.png`` (and ``<kind>-seed-S-ema-D.png`` for an averaged generator): the
+  seed's final manifolds, labels 0-4 above 5-9, 420 x 420 px each between 2 px white
+  gutters, 8-bit grey (the plain GAN: its one manifold).
+
+Every run keeps moving averages of its generator's weights (:mod:`cgan.averaging`;
+``--ema``, ours, not the article's). They never change training, so each seed gives both
+the "article (faithful)" rows and the "averaged G" rows from the same run.
+
+Spreading a study over machines: run ``--seeds S`` on each, copy the run folders
+together, then ``--collect DIR ...`` merges them into one report.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import checks
+from .files import atomic_path
+from .settings import Settings
+
+DEFAULT_SEEDS = (2017, 2018, 2019, 2020, 2021)
+DEFAULT_DECAYS = (0.99, 0.999)
+FAITHFUL = "article (faithful)"
+EVALUATION_FILE = "evaluation.json"
+GUTTER = 2  # px of white between and around the manifolds of a seed's picture
+# Measured on 2 cores (benchmarks/README.md, "Seed study"): two 1-thread trainings side by side
+# finish two seeds sooner than one 2-thread training does them in turn.
+THREADS_PER_JOB = 1
+
+
+def variant_name(decay: float | None) -> str:
+    """The name of a study row's variant: the trained weights or an averaged generator."""
+    return FAITHFUL if decay is None else f"averaged G, decay {decay:g} (beyond the article)"
+
+
+def kind_of(settings: Settings) -> str:
+    return "cgan" if settings.conditional else "gan"
+
+
+def seed_dir(runs_dir: str | os.PathLike, kind: str, seed: int) -> Path:
+    """A seed's run folder: ``runs_dir/cgan-seed-2017``."""
+    return Path(runs_dir) / f"{kind}-seed-{seed}"
+
+
+def default_jobs(n_seeds: int, cores: int | None = None) -> int:
+    """Seeds to train at once by default: as many 1-thread jobs as the machine has cores."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, min(n_seeds, cores // THREADS_PER_JOB))
+
+
+def machine() -> str:
+    """This machine in a line: CPU model, cores, Python and TensorFlow versions."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from importlib.metadata import version
+
+    return (f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python "
+            f"{platform.python_version()}, TensorFlow {version('tensorflow')}")
+
+
+# -- one seed ------------------------------------------------------------------------------
+def train_seed(settings: Settings, run_dir: Path, progress: bool = False) -> None:
+    """Train (or resume) one seed's run in ``run_dir``."""
+    from .training import train
+
+    trainer = train(settings, run_dir, progress=progress)
+    trainer.graph.close()
+
+
+def judge_seed(run_dir: Path, per_label: int = 1000, parzen: bool = False, data=None, classifier=None) -> dict:
+    """Judge a finished run's generator, and each of its averaged generators, with
+    :func:`cgan.metrics.evaluate`; add the steps per iteration, the training time and (CGAN)
+    the curves over training. Written to ``run_dir/evaluation.json`` and returned."""
+    from . import metrics
+    from .classifier import load_classifier
+    from .data import load_data
+    from .graph import GANGraph
+    from .runfolder import latest_state, saved_settings
+
+    settings = saved_settings(run_dir)
+    state = latest_state(run_dir)
+    if state["iteration"] < settings.iterations:
+        raise ValueError(f"{run_dir} has trained {state['iteration']} of {settings.iterations} iterations; "
+                         "train it to the end first")
+    from PIL import Image
+
+    data = data if data is not None else load_data()
+    clf = classifier or load_classifier()
+    rows = {}
+    for decay in (None, *(settings.ema_decay or ())):
+        graph = GANGraph.from_generator_file(run_dir / "generator.npz", averaged=False if decay is None else decay)
+        try:
+            row = {"decay": decay, **metrics.evaluate(graph, data, per_label, classifier=clf, with_parzen=parzen)}
+            if settings.conditional:
+                row["fd_manifold"] = manifold_fd(graph, clf, data)
+            with atomic_path(run_dir / picture_name(kind_of(settings), settings.seed, decay), keep_suffix=True) as tmp:
+                Image.fromarray(seed_picture(graph), mode="L").save(tmp, optimize=True)
+            rows[variant_name(decay)] = row
+        finally:
+            graph.close()
+    history = state["history"]
+    evaluation = {
+        "seed": settings.seed, "kind": kind_of(settings), "iterations": state["iteration"],
+        "settings": settings.to_dict(), "per_label": per_label, "parzen": parzen,
+        "d_steps_per_iteration": float(np.mean(history["d_steps"])),
+        "g_steps_per_iteration": float(np.mean(history["g_steps"])),
+        "training_seconds": float(state.get("elapsed", math.nan)),
+        "machine": machine(), "rows": rows,
+        "curves": metrics.snapshot_curves(run_dir, classifier=clf, data=data) if settings.conditional else None,
+    }
+    with atomic_path(run_dir / EVALUATION_FILE) as tmp:
+        tmp.write_text(json.dumps(evaluation, indent=1))
+    return evaluation
+
+
+def picture_name(kind: str, seed: int, decay: float | None) -> str:
+    """A seed's picture: ``cgan-seed-2017.png``, ``cgan-seed-2017-ema-0.999.png``."""
+    return f"{kind}-seed-{seed}" + ("" if decay is None else f"-ema-{decay:g}") + ".png"
+
+
+def read_evaluation(run_dir: Path, per_label: int, parzen: bool) -> dict | None:
+    """A seed's stored evaluation, if it judged the run's final generator with these options."""
+    file = run_dir / EVALUATION_FILE
+    generator = run_dir / "generator.npz"
+    if not file.is_file() or not generator.is_file() or file.stat().st_mtime < generator.stat().st_mtime:
+        return None
+    evaluation = json.loads(file.read_text())
+    if evaluation.get("per_label") != per_label or evaluation.get("parzen") != parzen:
+        return None
+    return evaluation
+
+
+def study_seed(settings: Settings, run_dir: Path, per_label: int, parzen: bool, progress: bool = False) -> dict:
+    """One seed of the study, from wherever it stopped: train, then judge."""
+    done = read_evaluation(run_dir, per_label, parzen)
+    if done is not None:
+        return done
+    train_seed(settings, run_dir, progress)
+    return judge_seed(run_dir, per_label, parzen)
+
+
+# -- the report ------------------------------------------------------------------------------
+def reference_rows(kind: str, per_label: int, parzen: bool, cache_dir: Path) -> dict:
+    """The ceiling (real test digits) and the floor (an untrained generator), cached in
+    ``cache_dir/reference-<kind>.json``."""
+    cache = cache_dir / f"reference-{kind}-{per_label}{'-parzen' if parzen else ''}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text())
+    from . import metrics
+    from .data import load_data
+    from .graph import GANGraph
+
+    data = load_data()
+    rows = {"real test digits (ceiling)": metrics.evaluate_real(data, 10 * per_label, with_parzen=parzen)}
+    graph = GANGraph(Settings(seed=0, conditional=kind == "cgan"))
+    try:
+        rows["untrained generator (floor)"] = metrics.evaluate(graph, data, per_label, with_parzen=parzen)
+        if kind == "cgan":
+            rows["untrained generator (floor)"]["fd_manifold"] = manifold_fd(graph, data=data)
+    finally:
+        graph.close()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_path(cache) as tmp:
+        tmp.write_text(json.dumps(rows, indent=1))
+    return rows
+
+
+def published_manifolds(folder: str | os.PathLike, grid_size: int = 15) -> dict:
+    """The article's published manifold figures (``manifold_0.png`` ... ``manifold_9.png``,
+    as in msurtsukov/ae_vae_gan ``figs5/``) read back into digits and judged like ours:
+    manifold accuracy per label and the Fréchet distance of all their digits to the test
+    set. Each figure's plotted area (the non-white bounding box) is resampled to
+    ``28 * grid_size`` px and cut into cells; the article drew with matplotlib's "Greys",
+    scaled to each picture's range, so ink is 1 - grey. An estimate: resampling blurs."""
+    from PIL import Image
+
+    from . import metrics
+    from .classifier import load_classifier
+    from .data import load_data
+
+    folder = checks.path("folder", folder)
+    files = [folder / f"manifold_{c}.png" for c in range(10)]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise FileNotFoundError(f"the article's manifold figures are missing: {missing}")
+    digits = []
+    size = 28 * grid_size
+    for file in files:
+        grey = np.asarray(Image.open(file).convert("L"), dtype="float32")
+        rows, cols = np.where(grey < 250)
+        box = grey[rows.min() + 1:rows.max(), cols.min() + 1:cols.max()]  # inside the axes' frame
+        picture = np.asarray(Image.fromarray(box.astype("uint8")).resize((size, size), Image.BILINEAR), "float32")
+        ink = 1.0 - picture / 255.0
+        ink = (ink - ink.min()) / max(ink.max() - ink.min(), 1e-6)
+        digits.append(ink.reshape(grid_size, 28, grid_size, 28).transpose(0, 2, 1, 3).reshape(-1, 28, 28))
+    digits = np.stack(digits)  # (10, cells, 28, 28)
+    clf = load_classifier()
+    labels = np.repeat(np.arange(10), digits.shape[1])
+    flat = digits.reshape(-1, 28, 28, 1)
+    acc = metrics.conditional_accuracy(flat, labels, clf)
+    return {"accuracy_manifold": acc,
+            "fd_manifold": metrics.frechet_distance(clf.features(flat), clf.features(load_data().x_test))}
+
+
+def manifold_fd(graph, classifier=None, data=None) -> float:
+    """Fréchet distance of a CGAN's manifold digits (all labels) to the test set: the
+    measure :func:`published_manifolds` can also take of the article's figures."""
+    from . import metrics
+    from .classifier import load_classifier
+    from .data import load_data
+    from .manifold import manifold_digits
+
+    clf = classifier or load_classifier()
+    data = data if data is not None else load_data()
+    digits = manifold_digits(graph).reshape(-1, 28, 28, 1)
+    return metrics.frechet_distance(clf.features(digits), clf.features(data.x_test))
+
+
+def seed_picture(graph) -> np.ndarray:
+    """A seed's final manifolds as one uint8 picture: labels 0-4 above 5-9 (the plain GAN:
+    its one manifold), each ``28 * grid_size`` px square, 2 px white gutters, dark on white."""
+    from .manifold import draw_manifolds, to_uint8
+
+    figures = 255 - to_uint8(draw_manifolds(graph))  # dark digits on white
+    n, size = len(figures), figures.shape[1]
+    rows, cols = (2, math.ceil(n / 2)) if n > 1 else (1, 1)
+    picture = np.full((rows * size + (rows + 1) * GUTTER, cols * size + (cols + 1) * GUTTER), 255, "uint8")
+    for k, figure in enumerate(figures):
+        r, c = divmod(k, cols)
+        top, left = GUTTER + r * (size + GUTTER), GUTTER + c * (size + GUTTER)
+        picture[top:top + size, left:left + size] = figure
+    return picture
+
+
+def _mean_sd(values: list[float]) -> dict:
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], "float64")
+    if not len(v):
+        return {"mean": None, "sd": None, "min": None, "max": None, "n": 0}
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+            "min": float(v.min()), "max": float(v.max()), "n": int(len(v))}
+
+
+def row_numbers(row: dict) -> dict:
+    """The numbers a study reports for one evaluated row (see :func:`cgan.metrics.evaluate`)."""
+    out = {"fd": row["fd"], "classes_over_5pct": int(sum(c >= 0.05 for c in row["coverage"])),
+           "largest_class_share": max(row["coverage"])}
+    if "accuracy_manifold" in row:
+        per = row["accuracy_manifold"]["per_label"]
+        fds = row["fd_per_label"]
+        out.update(accuracy_manifold=row["accuracy_manifold"]["overall"],
+                   accuracy_random_z=row["accuracy_random_z"]["overall"],
+                   worst_label_accuracy=min(per), worst_accuracy_label=int(np.argmin(per)),
+                   worst_label_fd=max(fds), worst_fd_label=int(np.argmax(fds)))
+        if "fd_manifold" in row:
+            out["fd_manifold"] = row["fd_manifold"]
+    if row.get("parzen"):
+        out["parzen"] = row["parzen"]["mean"]
+    return out
+
+
+SUMMARY_KEYS = ("accuracy_manifold", "accuracy_random_z", "fd", "fd_manifold", "worst_label_accuracy",
+                "worst_label_fd", "classes_over_5pct", "largest_class_share", "parzen",
+                "d_steps_per_iteration", "g_steps_per_iteration", "training_minutes")
+
+
+def collect(folders: Sequence[Path]) -> list[dict]:
+    """The evaluations in the given folders, by kind then seed: a seed folder's
+    ``evaluation.json``, or every seed of an earlier report's ``study.json`` (its pictures
+    beside it). Folders with neither are skipped; a seed found twice counts once, as found last."""
+    found = {}
+    for folder in folders:
+        folder = Path(folder)
+        if (folder / EVALUATION_FILE).is_file():
+            evaluations = [json.loads((folder / EVALUATION_FILE).read_text())]
+        elif (folder / "study.json").is_file():
+            evaluations = json.loads((folder / "study.json").read_text()).get("evaluations", [])
+        else:
+            continue
+        for evaluation in evaluations:
+            found[(evaluation["kind"], evaluation["seed"])] = {**evaluation, "run_dir": str(folder)}
+    return [found[k] for k in sorted(found)]
+
+
+def seed_folders(dirs: Sequence[str | os.PathLike]) -> list[Path]:
+    """Seed run folders in ``dirs``: each a seed folder itself or a folder of them."""
+    out = []
+    for d in dirs:
+        d = checks.path("--collect", d)
+        if not d.is_dir():
+            raise FileNotFoundError(f"{d} is not a folder; --collect takes study run folders (runs/study) "
+                                    "or seed folders (runs/study/cgan-seed-2017)")
+        if (d / "settings.json").is_file() or (d / "study.json").is_file():
+            out.append(d)
+        else:
+            out.extend(sorted(p for p in d.glob("*-seed-*") if p.is_dir()))
+    return out
+
+
+def build_report(evaluations: list[dict], reference: dict, article: dict | None, command: str) -> dict:
+    """study.json's content: every seed's numbers, and per kind and variant mean ± sd, min-max."""
+    seeds, summary = [], {}
+    for e in evaluations:
+        for variant, row in e["rows"].items():
+            numbers = {**row_numbers(row), "d_steps_per_iteration": e["d_steps_per_iteration"],
+                       "g_steps_per_iteration": e["g_steps_per_iteration"],
+                       "training_minutes": e["training_seconds"] / 60}
+            seeds.append({"kind": e["kind"], "seed": e["seed"], "variant": variant, "iterations": e["iterations"],
+                          "threads": e["settings"].get("threads"), "machine": e["machine"], **numbers})
+    for kind in sorted({s["kind"] for s in seeds}):
+        for variant in dict.fromkeys(s["variant"] for s in seeds if s["kind"] == kind):
+            group = [s for s in seeds if s["kind"] == kind and s["variant"] == variant]
+            summary[f"{kind}: {variant}"] = {k: _mean_sd([g.get(k) for g in group]) for k in SUMMARY_KEYS
+                                             if any(g.get(k) is not None for g in group)}
+    return {"command": command, "seeds": seeds, "summary": summary,
+            "evaluations": [{k: v for k, v in e.items() if k != "run_dir"} for e in evaluations],
+            "reference": {kind: {name: row_numbers(row) for name, row in rows.items()}
+                          for kind, rows in reference.items()},
+            "article_figures": article}
+
+
+def _pct(x):
+    return "" if x is None else f"{100 * x:.1f}%"
+
+
+def _num(x, digits=2):
+    return "" if x is None else f"{x:.{digits}f}"
+
+
+def _ms(stat, fmt):
+    if not stat or stat["mean"] is None:
+        return ""
+    return f"{fmt(stat['mean'])} ± {fmt(stat['sd'])} ({fmt(stat['min'])}–{fmt(stat['max'])})"
+
+
+def markdown(report: dict) -> str:
+    """study.md: the per-seed rows, then mean ± sd (min–max) over seeds, with the ceiling,
+    the floor and, where measured, the article's published figures."""
+    pct = lambda x: f"{100 * x:.1f}%"  # noqa: E731
+    out = [f"Made by `{report['command']}`.", ""]
+    for kind in sorted({s["kind"] for s in report["seeds"]}):
+        rows = [s for s in report["seeds"] if s["kind"] == kind]
+        cond = kind == "cgan"
+        out += [f"## {'CGAN' if cond else 'plain GAN'}: {len({r['seed'] for r in rows})} seeds, "
+                f"{rows[0]['iterations']} iterations each", ""]
+        if cond:
+            out += ["| seed | variant | accuracy, manifold | accuracy, random z | Fréchet distance | FD of the manifolds "
+                    "| worst label: accuracy | worst label: FD | D / G steps per iteration | training minutes |",
+                    "|---" * 10 + "|"]
+            for r in rows:
+                out.append(f"| {r['seed']} | {r['variant']} | {_pct(r['accuracy_manifold'])} | "
+                           f"{_pct(r['accuracy_random_z'])} | {_num(r['fd'])} | {_num(r.get('fd_manifold'))} | "
+                           f"{r['worst_accuracy_label']}: {_pct(r['worst_label_accuracy'])} | "
+                           f"{r['worst_fd_label']}: {_num(r['worst_label_fd'], 1)} | "
+                           f"{r['d_steps_per_iteration']:.2f} / {r['g_steps_per_iteration']:.2f} | "
+                           f"{r['training_minutes']:.1f} |")
+        else:
+            out += ["| seed | variant | Fréchet distance | classes ≥ 5% | largest class share | "
+                    "D / G steps per iteration | training minutes |", "|---" * 7 + "|"]
+            for r in rows:
+                out.append(f"| {r['seed']} | {r['variant']} | {_num(r['fd'])} | {r['classes_over_5pct']} | "
+                           f"{r['largest_class_share']:.2f} | {r['d_steps_per_iteration']:.2f} / "
+                           f"{r['g_steps_per_iteration']:.2f} | {r['training_minutes']:.1f} |")
+        if any(r.get("parzen") is not None for r in rows):
+            out += ["", "Parzen log-likelihood: " + ", ".join(f"seed {r['seed']} {r['variant']}: {r['parzen']:.0f}"
+                                                              for r in rows if r.get("parzen") is not None)]
+        out += ["", "Over seeds: mean ± sd (min–max).", ""]
+        keys = (["accuracy_manifold", "accuracy_random_z", "fd", "fd_manifold", "worst_label_accuracy",
+                 "worst_label_fd"] if cond else ["fd", "classes_over_5pct", "largest_class_share"])
+        keys += ["parzen"] if any(r.get("parzen") is not None for r in rows) else []
+        heads = {"accuracy_manifold": "accuracy, manifold", "accuracy_random_z": "accuracy, random z",
+                 "fd": "Fréchet distance", "fd_manifold": "FD of the manifolds",
+                 "worst_label_accuracy": "worst label's accuracy", "worst_label_fd": "worst label's FD",
+                 "classes_over_5pct": "classes ≥ 5%", "largest_class_share": "largest class share",
+                 "parzen": "Parzen log-likelihood"}
+        fmts = {k: (pct if "accuracy" in k else (lambda x: f"{x:.2f}")) for k in keys}
+        out += ["| | " + " | ".join(heads[k] for k in keys) + " |", "|---" * (len(keys) + 1) + "|"]
+        for name, stats in report["summary"].items():
+            if name.startswith(f"{kind}: "):
+                out.append(f"| {name[len(kind) + 2:]} | " + " | ".join(_ms(stats.get(k), fmts[k]) for k in keys) + " |")
+        for name, numbers in report["reference"].get(kind, {}).items():
+            out.append(f"| {name} | " + " | ".join(fmts[k](numbers[k]) if numbers.get(k) is not None else ""
+                                                   for k in keys) + " |")
+        article = report.get("article_figures")
+        if cond and article:
+            cells = {"accuracy_manifold": pct(article["accuracy_manifold"]["overall"]),
+                     "fd_manifold": f"{article['fd_manifold']:.2f}",
+                     "worst_label_accuracy": pct(min(article["accuracy_manifold"]["per_label"]))}
+            out.append("| the article's published figures (read back from its PNGs) | "
+                       + " | ".join(cells.get(k, "") for k in keys) + " |")
+        out.append("")
+    machines = sorted({s["machine"] for s in report["seeds"]})
+    threads = sorted({str(s["threads"]) for s in report["seeds"]})
+    out += [f"Machine{'s' if len(machines) > 1 else ''}: " + "; ".join(machines)
+            + f". TensorFlow threads per training: {', '.join(threads)} (0: TensorFlow's choice).", ""]
+    return "\n".join(out)
+
+
+def plot_curves(evaluations: list[dict], path: Path) -> None:
+    """Manifold accuracy and Fréchet distance over training, one line a CGAN seed."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.5))
+    for e in evaluations:
+        if e.get("curves"):
+            c = e["curves"]
+            ax1.plot(c["batch"], [100 * a for a in c["accuracy_manifold"]], label=f"seed {e['seed']}", lw=1)
+            ax2.plot(c["batch"], c["fd"], label=f"seed {e['seed']}", lw=1)
+    ax1.set(xlabel="iteration", ylabel="conditional accuracy on the manifolds, %", ylim=(0, 100))
+    ax2.set(xlabel="iteration", ylabel="Fréchet distance of the manifolds", yscale="log")
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+    ax1.legend(fontsize=8)
+    fig.tight_layout()
+    with atomic_path(path, keep_suffix=True) as tmp:
+        fig.savefig(tmp, dpi=80)
+    plt.close(fig)
+
+
+def write_report(evaluations: list[dict], figs_dir: Path, cache_dir: Path, command: str,
+                 article_figs: str | os.PathLike | None = None) -> dict:
+    """Write study.json, study.md, study_curves.png and every seed's picture into ``figs_dir``."""
+    import shutil
+
+    if not evaluations:
+        raise ValueError("no judged seeds to report: train some first (python -m cgan study --seeds ...)")
+    figs_dir.mkdir(parents=True, exist_ok=True)
+    for e in evaluations:  # each seed's pictures, drawn when it was judged
+        for row in e["rows"].values():
+            name = picture_name(e["kind"], e["seed"], row["decay"])
+            source, target = Path(e["run_dir"]) / name, figs_dir / name
+            if not source.is_file():
+                raise FileNotFoundError(f"{source} is missing: judge the seed again (delete {EVALUATION_FILE} "
+                                        "beside it and run the study command)")
+            if source.resolve() != target.resolve():
+                with atomic_path(target, keep_suffix=True) as tmp:
+                    shutil.copyfile(source, tmp)
+    kinds = sorted({e["kind"] for e in evaluations})
+    per_label, parzen = evaluations[0]["per_label"], evaluations[0]["parzen"]
+    reference = {kind: reference_rows(kind, per_label, parzen, cache_dir) for kind in kinds}
+    article = published_manifolds(article_figs) if article_figs is not None and "cgan" in kinds else None
+    report = build_report(evaluations, reference, article, command)
+    for name, text in (("study.json", json.dumps(report, indent=1)), ("study.md", markdown(report))):
+        with atomic_path(figs_dir / name) as tmp:
+            tmp.write_text(text)
+    if "cgan" in kinds:
+        plot_curves(evaluations, figs_dir / "study_curves.png")
+    return report
+
+
+# -- the command -----------------------------------------------------------------------------
+def run_jobs(commands: list[list[str]], jobs: int) -> list[int]:
+    """Run the commands, ``jobs`` at a time; returns their exit codes, in order."""
+    pending = list(enumerate(commands))
+    running: dict[int, subprocess.Popen] = {}
+    codes = [0] * len(commands)
+    while pending or running:
+        while pending and len(running) < jobs:
+            index, command = pending.pop(0)
+            running[index] = subprocess.Popen(command)
+        time.sleep(0.5)
+        for index, proc in list(running.items()):
+            if proc.poll() is not None:
+                codes[index] = proc.returncode
+                del running[index]
+    return codes

@@ -1,0 +1,110 @@
+"""python -m cgan study at tiny sizes, end to end: a kill and a resume, --jobs 2, --collect,
+the table and the pictures."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cgan import study
+
+TINY_STUDY = ["--iterations", "40", "--batch-size", "32", "--per-label", "20", "--ema", "0.9", "0.5"]
+
+
+def cli(*args, **kwargs):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.Popen([sys.executable, "-m", "cgan", "study", *map(str, args)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def finish(proc, timeout=600):
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, err[-3000:]
+    return out
+
+
+def test_study_end_to_end(tmp_path):
+    runs, figs = tmp_path / "runs", tmp_path / "figs"
+    common = ["--runs-dir", runs, "--figs-dir", figs, *TINY_STUDY]
+    # killed while seed 1 trains, after its checkpoint at iteration 21 (of 40)
+    proc = cli("--seeds", 1, 2, "--jobs", 1, "--no-progress", *common)
+    seed1 = runs / "cgan-seed-1"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (seed1 / "checkpoints" / "ckpt-00000021").is_dir():
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (seed1 / study.EVALUATION_FILE).exists()
+    # run again, two seeds at once: seed 1 resumes, seed 2 starts
+    out = finish(cli("--seeds", 1, 2, "--jobs", 2, *common))
+    assert "2 seeds, 2 at a time, 1 TensorFlow thread(s) each" in out
+    for seed in (1, 2):
+        evaluation = json.loads((runs / f"cgan-seed-{seed}" / study.EVALUATION_FILE).read_text())
+        assert evaluation["iterations"] == 40 and evaluation["settings"]["threads"] == 1
+        assert list(evaluation["rows"]) == [study.FAITHFUL, study.variant_name(0.9), study.variant_name(0.5)]
+        assert evaluation["training_seconds"] > 0
+    report = json.loads((figs / "study.json").read_text())
+    assert [(r["seed"], r["variant"]) for r in report["seeds"]] == [
+        (s, v) for s in (1, 2) for v in (study.FAITHFUL, study.variant_name(0.9), study.variant_name(0.5))]
+    faithful = report["summary"][f"cgan: {study.FAITHFUL}"]
+    accs = [r["accuracy_manifold"] for r in report["seeds"] if r["variant"] == study.FAITHFUL]
+    assert faithful["accuracy_manifold"]["mean"] == pytest.approx(np.mean(accs))
+    assert faithful["accuracy_manifold"]["sd"] == pytest.approx(np.std(accs, ddof=1))
+    assert faithful["accuracy_manifold"]["n"] == 2
+    assert set(report["reference"]["cgan"]) == {"real test digits (ceiling)", "untrained generator (floor)"}
+    md = (figs / "study.md").read_text()
+    assert "Over seeds: mean ± sd (min–max)." in md and "real test digits (ceiling)" in md
+    assert md.count("| 1 | ") == 3 and md.count("| 2 | ") == 3
+    # one picture per seed and variant: 2 x 5 manifolds of 420 px, 2 px white gutters, 8-bit grey
+    names = sorted(p.name for p in figs.glob("*.png"))
+    assert names == sorted(["study_curves.png"] + [f"cgan-seed-{s}{v}.png" for s in (1, 2)
+                                                   for v in ("", "-ema-0.9", "-ema-0.5")])
+    picture = Image.open(figs / "cgan-seed-1.png")
+    assert picture.mode == "L" and picture.size == (5 * 420 + 6 * 2, 2 * 420 + 3 * 2)
+    pixels = np.asarray(picture)
+    assert (pixels[:2] == 255).all() and (pixels[:, 422:424] == 255).all() and pixels[2:422, 2:422].min() < 128
+    # run again: nothing is trained twice
+    stamp = (seed1 / "generator.npz").stat().st_mtime_ns
+    out = finish(cli("--seeds", 1, 2, *common))
+    assert "trained and judged" not in out and (seed1 / "generator.npz").stat().st_mtime_ns == stamp
+    # --collect from the seed folders (as if copied from two machines) gives the same rows
+    out = finish(cli("--collect", seed1, runs / "cgan-seed-2", "--figs-dir", tmp_path / "merged",
+                     "--runs-dir", runs))
+    merged = json.loads((tmp_path / "merged" / "study.json").read_text())
+    assert merged["seeds"] == report["seeds"] and merged["summary"] == report["summary"]
+    assert merged["command"].startswith("python -m cgan study --collect")
+
+
+def test_seed_picture_layout():
+    class Fake:
+        settings = study.Settings(grid_size=2)
+
+        def generate(self, z, labels=None):
+            return np.broadcast_to(np.asarray(labels, "float32")[:, None, None, None] / 9, (len(z), 28, 28, 1))
+
+    picture = study.seed_picture(Fake())
+    assert picture.shape == (2 * 56 + 3 * 2, 5 * 56 + 6 * 2) and picture.dtype == np.uint8
+    assert picture[2, 2] == 255 and picture[2 + 56 + 2, 2 + 4 * 58] == 0  # label 0 white; label 9 black
+    assert (picture[:, 58:60] == 255).all()
+
+
+def test_bad_study_arguments_are_refused(tmp_path):
+    for args, message in ((["--seeds", 1, 1], "--seeds must be distinct"), (["--jobs", 0], "--jobs must be >= 1"),
+                          (["--collect", tmp_path / "nothing"], "is not a folder"),
+                          (["--ema", 1.5], "ema_decay")):
+        proc = cli(*args, "--runs-dir", tmp_path / "runs", "--figs-dir", tmp_path / "figs")
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 2 and message in err, err
+
+
+def test_default_jobs_uses_one_thread_a_core():
+    assert study.default_jobs(5, cores=2) == 2
+    assert study.default_jobs(5, cores=16) == 5
+    assert study.default_jobs(1, cores=2) == 1
