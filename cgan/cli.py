@@ -80,16 +80,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     figs.mkdir(parents=True, exist_ok=True)
     data = load_data()
     parzen = not args.no_parzen
-    rows = {"real test digits (ceiling)": metrics.evaluate_real(data, 10 * args.per_label, with_parzen=parzen)}
-    for name, settings in (("untrained CGAN (floor)", Settings(seed=0)),
-                           ("untrained GAN (floor)", Settings(seed=0, conditional=False))):
-        graph = GANGraph(settings)
-        rows[name] = metrics.evaluate(graph, data, args.per_label, with_parzen=parzen)
-        graph.close()
-    for name, path in (("trained CGAN", args.cgan), ("trained GAN", args.gan)):
-        graph = GANGraph.from_generator_file(path)
-        rows[f"{name} ({path})"] = metrics.evaluate(graph, data, args.per_label, with_parzen=parzen)
-        graph.close()
+    graphs = {f"trained CGAN ({args.cgan})": GANGraph.from_generator_file(args.cgan),
+              f"trained GAN ({args.gan})": GANGraph.from_generator_file(args.gan)}
+    try:
+        rows = metrics.evaluate_rows(graphs, data, args.per_label, parzen, floors=(True, False))
+    finally:
+        for graph in graphs.values():
+            graph.close()
     command = (f"python -m cgan evaluate --cgan {args.cgan} --gan {args.gan} --curves-run {args.curves_run} "
                f"--figs-dir {args.figs_dir} --per-label {args.per_label}" + (" --no-parzen" if not parzen else ""))
     report = {"command": command, "rows": rows}
@@ -97,9 +94,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         report["curves"] = metrics.snapshot_curves(args.curves_run, data=data)
         metrics.plot_curves(report["curves"], figs / "metrics_over_training.png")
     (figs / "metrics.json").write_text(json.dumps(report, indent=1))
-    trained = [r for n, r in rows.items() if n.startswith("trained CGAN")][0]
-    md = (f"Made by `{command}`.\n\n" + metrics.table(rows) + "\n\nTrained CGAN, per label:\n\n"
-          + metrics.per_label_table(trained) + "\n")
+    md = f"Made by `{command}`.\n\n" + metrics.report(rows, f"trained CGAN ({args.cgan})")
     (figs / "metrics.md").write_text(md)
     print(md)
     return 0

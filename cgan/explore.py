@@ -20,13 +20,6 @@ def _conditional(graph) -> None:
         raise ValueError("these views need a conditional generator (labels); got an unconditional one")
 
 
-def frontend_attached() -> bool:
-    """Whether the kernel was started by a Jupyter server (JupyterLab, Notebook), which sets
-    ``JPY_SESSION_NAME``: then widgets are live. Headless runs (papermill, nbconvert) start
-    their kernels without a server."""
-    return "JPY_SESSION_NAME" in os.environ
-
-
 def static_grid(graph, z1_values=(-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0), z2: float = 0.0,
                 labels=None) -> np.ndarray:
     """Digits for each label (rows) and each z1 in ``z1_values`` (columns), z2 fixed:
@@ -40,43 +33,83 @@ def static_grid(graph, z1_values=(-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0), z2: flo
     return tile(graph.generate(z, np.repeat(labels, len(z1))), len(labels), len(z1))
 
 
-def sliders(graph, live: bool | None = None):
-    """Show sliders for z1, z2 and the label that redraw the digit (ipywidgets), when a Jupyter
-    frontend is attached (``live=None`` decides by :func:`frontend_attached`); otherwise a
-    static grid (:func:`static_grid`) drawn with matplotlib. Returns the widget (an
-    ``ipywidgets.interactive``) or the figure, both already displayed."""
+class LiveView:
+    """One display that carries a widget and a static picture of it: ``_repr_mimebundle_``
+    gives the widget's view (``application/vnd.jupyter.widget-view+json``) and a PNG
+    (``image/png``) in the same output. A frontend with widgets (JupyterLab, the Notebook,
+    VS Code, Colab) renders the widget, live; one without (nbconvert's HTML, a static
+    viewer) finds no widget state and shows the PNG. How the kernel was started does
+    not matter."""
+
+    def __init__(self, widget, png: bytes):
+        self.widget, self.png = widget, png
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        import base64
+
+        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
+        bundle["text/plain"] = "sliders for z1, z2 and the label (live where widgets are; a static grid elsewhere)"
+        return bundle
+
+
+def digit_png(digit: np.ndarray, scale: int = 8) -> bytes:
+    """A digit (28, 28) in [0, 1] as a PNG, dark on white, ``scale`` times larger."""
+    import io
+
+    from PIL import Image
+
+    pixels = np.kron(255 - np.round(np.clip(digit, 0, 1) * 255).astype("uint8"), np.ones((scale, scale), "uint8"))
+    buf = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def sliders(graph, display_it: bool = True) -> LiveView:
+    """Sliders for z1, z2 and the label that redraw the digit and its title (ipywidgets),
+    shown as one :class:`LiveView` whose static fallback is :func:`static_grid` drawn with
+    matplotlib. Returns the view (``.widget``: the ipywidgets box; ``.png``: the fallback)."""
+    import io
+
+    import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
     _conditional(graph)
-    if live is None:
-        live = frontend_attached()
-    if live:
-        import ipywidgets as widgets
+    slider = dict(min=-3.0, max=3.0, step=0.1, value=0.0, continuous_update=True)
+    z1 = widgets.FloatSlider(description="z1", **slider)
+    z2 = widgets.FloatSlider(description="z2", **slider)
+    label = widgets.IntSlider(min=0, max=graph.settings.num_classes - 1, value=5, description="label")
+    title = widgets.HTML()
+    image = widgets.Image(format="png", width=224, height=224)
 
-        def draw(z1: float, z2: float, label: int):
-            z = np.zeros((1, graph.settings.latent_dim), "float32")
-            z[0, :2] = (z1, z2)
-            fig, ax = plt.subplots(figsize=(3, 3))
-            ax.imshow(graph.generate(z, [label])[0, ..., 0], cmap="Greys", vmin=0, vmax=1)
-            ax.set_title(f"label {label}, z = ({z1:.1f}, {z2:.1f})")
-            ax.axis("off")
-            _shown(fig)
+    def draw(_change=None) -> None:
+        z = np.zeros((1, graph.settings.latent_dim), "float32")
+        z[0, :2] = (z1.value, z2.value)
+        image.value = digit_png(graph.generate(z, [label.value])[0, ..., 0])
+        title.value = f"<b>label {label.value}, z = ({z1.value:.1f}, {z2.value:.1f})</b>"
 
-        slider = dict(min=-3.0, max=3.0, step=0.1, value=0.0, continuous_update=True)
-        return widgets.interact(draw, z1=widgets.FloatSlider(description="z1", **slider),
-                                z2=widgets.FloatSlider(description="z2", **slider),
-                                label=widgets.IntSlider(min=0, max=graph.settings.num_classes - 1, value=5,
-                                                        description="label")).widget
+    for w in (z1, z2, label):
+        w.observe(draw, names="value")
+    draw()
+    box = widgets.HBox([widgets.VBox([z1, z2, label]), widgets.VBox([title, image])])
+
     z1_values = (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0)
-    picture = static_grid(graph, z1_values)
     fig, ax = plt.subplots(figsize=(4, 5.5))
-    ax.imshow(picture, cmap="Greys", vmin=0, vmax=1)
+    ax.imshow(static_grid(graph, z1_values), cmap="Greys", vmin=0, vmax=1)
     ax.set_xticks(np.arange(len(z1_values)) * 28 + 14, [f"{v:g}" for v in z1_values])
     ax.set_yticks(np.arange(graph.settings.num_classes) * 28 + 14, range(graph.settings.num_classes))
     ax.set_xlabel("z1 (z2 = 0)")
     ax.set_ylabel("label")
-    ax.set_title("static view (no live frontend)")
-    return _shown(fig)
+    ax.set_title("static view: run the cell in Jupyter for sliders")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=60)
+    plt.close(fig)
+    view = LiveView(box, buf.getvalue())
+    if display_it:
+        from IPython.display import display
+
+        display(view)
+    return view
 
 
 def _shown(fig):

@@ -169,6 +169,41 @@ def evaluate_real(data, n: int = 10000, classifier: Classifier | None = None, wi
     return row
 
 
+CEILING = "real test digits (ceiling)"
+
+
+def floor_name(conditional: bool) -> str:
+    return f"untrained {'CGAN' if conditional else 'GAN'} (floor)"
+
+
+def evaluate_rows(generators: dict, data, per_label: int = 1000, with_parzen: bool = True,
+                  floors: tuple[bool, ...] = (True,), classifier: Classifier | None = None) -> dict[str, dict]:
+    """The evaluation table's rows: the ceiling (real test digits), the floor of an untrained
+    generator for each of ``floors`` (True: the CGAN, False: the plain GAN), then each of
+    ``generators`` (name -> graph). Used by the notebook and ``python -m cgan evaluate``."""
+    from .graph import GANGraph
+    from .settings import Settings
+
+    clf = classifier or load_classifier()
+    rows = {CEILING: evaluate_real(data, 10 * per_label, clf, with_parzen)}
+    for conditional in floors:
+        untrained = GANGraph(Settings(seed=0, conditional=conditional))
+        try:
+            rows[floor_name(conditional)] = evaluate(untrained, data, per_label, classifier=clf,
+                                                     with_parzen=with_parzen)
+        finally:
+            untrained.close()
+    for name, graph in generators.items():
+        rows[name] = evaluate(graph, data, per_label, classifier=clf, with_parzen=with_parzen)
+    return rows
+
+
+def report(rows: dict[str, dict], per_label_of: str) -> str:
+    """The evaluation in Markdown: :func:`table` of ``rows``, then the per-label table of the
+    conditional row named ``per_label_of``."""
+    return f"{table(rows)}\n\n{per_label_of}, per label:\n\n{per_label_table(rows[per_label_of])}\n"
+
+
 def snapshot_curves(run_dir, classifier: Classifier | None = None, data=None) -> dict:
     """Manifold conditional accuracy and Fréchet distance (to the test set) at each
     stored snapshot of a CGAN run folder, for curves over training. Reads only."""

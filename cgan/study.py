@@ -178,12 +178,13 @@ def reference_rows(kind: str, per_label: int, parzen: bool, cache_dir: Path) -> 
     from .graph import GANGraph
 
     data = load_data()
-    rows = {"real test digits (ceiling)": metrics.evaluate_real(data, 10 * per_label, with_parzen=parzen)}
-    graph = GANGraph(Settings(seed=0, conditional=kind == "cgan"))
+    conditional = kind == "cgan"
+    graph = GANGraph(Settings(seed=0, conditional=conditional))
     try:
-        rows["untrained generator (floor)"] = metrics.evaluate(graph, data, per_label, with_parzen=parzen)
-        if kind == "cgan":
-            rows["untrained generator (floor)"]["fd_manifold"] = manifold_fd(graph, data=data)
+        floor = metrics.floor_name(conditional)
+        rows = metrics.evaluate_rows({floor: graph}, data, per_label, parzen, floors=())
+        if conditional:
+            rows[floor]["fd_manifold"] = manifold_fd(graph, data=data)
     finally:
         graph.close()
     cache_dir.mkdir(parents=True, exist_ok=True)

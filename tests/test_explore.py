@@ -19,17 +19,32 @@ def shipped():
     g.close()
 
 
-def test_sliders_are_live_with_a_frontend_and_a_static_grid_without(shipped, monkeypatch):
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
-    assert not explore.frontend_attached()
-    fig = explore.sliders(shipped)  # headless: the static grid, drawn
-    assert isinstance(fig, matplotlib.figure.Figure)
-    monkeypatch.setenv("JPY_SESSION_NAME", "notebooks/cgan_gan_tensorflow.ipynb")  # what jupyter_server sets
-    assert explore.frontend_attached()
-    live = explore.sliders(shipped)
-    names = [w.description for w in live.children if hasattr(w, "description")]
-    assert names[:3] == ["z1", "z2", "label"]
-    assert live.children[2].max == 9 and live.children[0].min == -3.0
+def test_sliders_are_one_display_with_the_widget_and_a_static_picture(shipped, monkeypatch):
+    import base64
+    import io
+
+    for env in ("JPY_SESSION_NAME", None):  # how the kernel was started does not matter
+        if env:
+            monkeypatch.setenv(env, "notebooks/cgan_gan_tensorflow.ipynb")
+        else:
+            monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+        view = explore.sliders(shipped, display_it=False)
+        bundle = view._repr_mimebundle_()
+        assert set(bundle) == {"application/vnd.jupyter.widget-view+json", "image/png", "text/plain"}
+        assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == view.widget.model_id
+        static = Image.open(io.BytesIO(base64.b64decode(bundle["image/png"])))
+        assert static.width > 150 and static.height > 200
+    z1, z2, label = view.widget.children[0].children
+    title, image = view.widget.children[1].children
+    assert (z1.description, z2.description, label.description) == ("z1", "z2", "label")
+    assert label.max == 9 and z1.min == -3.0 and label.value == 5
+    before_png, before_title = image.value, title.value
+    assert "z = (0.0, 0.0)" in before_title
+    z1.value = 1.5  # as a user moves it: the digit and its title are drawn again
+    assert image.value != before_png and "label 5, z = (1.5, 0.0)" in title.value
+    drawn = np.asarray(Image.open(io.BytesIO(image.value)))[::8, ::8]
+    expected = shipped.generate(np.array([[1.5, 0.0]], "float32"), [5])[0, ..., 0]
+    np.testing.assert_array_equal(drawn, 255 - np.round(expected * 255).astype("uint8"))
 
 
 def test_static_grid_rows_are_labels_and_columns_z1(shipped):

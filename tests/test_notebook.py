@@ -6,6 +6,7 @@ import io
 import json
 import pickle
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,19 +26,41 @@ EXTRA = {"batches_per_period": 2, "save_periods": [0, 1, 3], "grid_size": 3}
 TINY_PARAMS = dict(iterations=7, batch_size=16, seed=3, eval_per_label=5, eval_parzen=False, extra_settings=EXTRA)
 
 
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), "-c", "user.name=test", "-c", "user.email=test@localhost", *args],
+                          check=True, capture_output=True, text=True).stdout
+
+
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    """The notebook executed headless at tiny settings with a seed: (output notebook, its run and figs folders)."""
+    """The notebook executed headless at tiny settings with a seed, in a copy of the checkout (its
+    tracked files, committed in a new git repository), with the default run and figs folders:
+    (output notebook, its run and figs folders, the copy, `git status` before the run)."""
     tmp = tmp_path_factory.mktemp("notebook")
-    out = tmp / "out.ipynb"
-    pm.execute_notebook(str(NOTEBOOK), str(out), cwd=str(NOTEBOOK.parent), kernel_name="python3",
-                        parameters=dict(TINY_PARAMS, run_dir=str(tmp / "run"), figs_dir=str(tmp / "figs")),
-                        progress_bar=False)
-    return out, tmp / "run", tmp / "figs"
+    clone = tmp / "clone"
+    for name in git(ROOT, "ls-files", "-z").split("\0"):
+        if name and (ROOT / name).is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, clone / name)
+    git(clone, "init", "-q")
+    git(clone, "add", "-A")
+    git(clone, "commit", "-q", "-m", "the checkout's tracked files")
+    status_before = git(clone, "status", "--porcelain", "--untracked-files=all")
+    out = tmp / "out.ipynb"  # the executed notebook goes outside the clone, as a frontend's save would not count
+    pm.execute_notebook(str(clone / "notebooks" / NOTEBOOK.name), str(out), cwd=str(clone / "notebooks"),
+                        kernel_name="python3", parameters=TINY_PARAMS, progress_bar=False)
+    return out, clone / "runs" / "notebook", clone / "runs" / "notebook" / "figs", clone, status_before
+
+
+def test_run_all_with_the_defaults_changes_no_tracked_file(executed):
+    _, run, _, clone, before = executed
+    assert (run / "generator.npz").is_file()  # it did train, in the ignored runs/
+    assert before == "" and git(clone, "status", "--porcelain", "--untracked-files=all") == ""
+    assert "runs/" in git(clone, "status", "--porcelain", "--ignored")
 
 
 def test_notebook_runs_headless_and_writes_its_figures(executed):
-    out, run, figs = executed
+    out, run, figs, _, _ = executed
     for c in range(10):
         assert (figs / f"manifold_{c}.png").is_file()
         with Image.open(figs / f"manifold_{c}.gif") as im:
@@ -54,8 +77,11 @@ def test_notebook_runs_headless_and_writes_its_figures(executed):
                  "if l_d > s.gen_exit_above:", "tf.compat.v1.disable_eager_execution()"):
         assert line in sources, line
     assert "7 iterations" in text
-    assert "real test digits (ceiling)" in text and "untrained generator (floor)" in text  # the metrics table
-    assert "static view (no live frontend)" not in text or "image/png" in text  # headless: the static grid
+    assert "real test digits (ceiling)" in text and "untrained CGAN (floor)" in text  # the metrics table
+    # the sliders: one output carrying the widget view and its static picture, whatever started the kernel
+    sliders = next(c for c in nb["cells"] if "cgan.explore.sliders(" in "".join(c["source"]))
+    assert [sorted(o["data"]) for o in sliders["outputs"]] == [
+        ["application/vnd.jupyter.widget-view+json", "image/png", "text/plain"]]
     assert (figs / "metrics_over_training.png").is_file()
     # only our own output: no TensorFlow log lines or warnings on stderr
     stderr = [o["text"] for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]
@@ -64,7 +90,7 @@ def test_notebook_runs_headless_and_writes_its_figures(executed):
 
 
 def test_notebook_loop_gives_the_same_bits_as_cgan_train(executed, tmp_path):
-    _, run, _ = executed
+    _, run, _, _, _ = executed
     settings = cgan.Settings(iterations=7, batch_size=16, seed=3, **EXTRA)
     trainer = cgan.train(settings, tmp_path / "package", progress=False)
     reader = tf.train.load_checkpoint(str(run / "checkpoints" / "ckpt-00000007" / "model"))
@@ -84,10 +110,10 @@ def test_notebook_loop_gives_the_same_bits_as_cgan_train(executed, tmp_path):
             np.testing.assert_array_equal(a["figures"], b["figures"])
 
 
-def test_notebook_rejects_an_unknown_parameter(tmp_path):
-    with pytest.raises(pm.PapermillExecutionError, match="unknown notebook parameter.*iteratons"):
-        pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"), cwd=str(NOTEBOOK.parent),
-                            kernel_name="python3", parameters=dict(iteratons=3), progress_bar=False)
+def test_notebook_parameters_are_the_documented_ones():
+    # papermill warns about a name the parameters cell does not declare; these are the ones it declares
+    assert set(pm.inspect_notebook(str(NOTEBOOK))) == {"iterations", "batch_size", "seed", "run_dir", "figs_dir",
+                                                       "extra_settings", "eval_per_label", "eval_parzen"}
 
 
 def _png_pixels(data: bytes) -> np.ndarray:
@@ -133,3 +159,30 @@ def test_figures_command_writes_every_article_figure(tmp_path, capsys):
     assert names == expected | {"GAN_manifold.png", "GAN_manifold.gif"}
     assert {p.name for p in (tmp_path / "runs").iterdir()} == {"cgan", "gan"}
     assert "CGAN: 2 iterations" in capsys.readouterr().out
+
+
+def test_committed_notebook_is_one_real_execution():
+    """The committed outputs hold together as one execution from an empty run folder."""
+    nb = json.loads(NOTEBOOK.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    counts = [c["execution_count"] for c in code]
+    assert counts == list(range(1, len(code) + 1)), "every code cell ran once, in order"
+    injected = [c for c in code if "injected-parameters" in c["metadata"].get("tags", [])]
+    assert len(injected) == 1 and "".join(injected[0]["source"]).strip().endswith("seed = 2017")
+    assert "figs_dir" not in "".join(injected[0]["source"])  # Run All of the committed notebook leaves figs/ alone
+
+    def text(cell):
+        return "".join("".join(o.get("text", "")) for o in cell["outputs"])
+
+    training = next(c for c in code if "for i in bar:" in "".join(c["source"]))
+    reported = re.search(r"^5000 iterations \((\d+) s in this session\)", text(training), re.M)
+    assert reported, "the training cell's own report of a full run"
+    assert training["metadata"]["papermill"]["duration"] >= int(reported.group(1))
+    before = "".join(text(c) for c in code[:code.index(training)])
+    assert "resumed" not in before, "the run started from an empty run folder"
+    meta = nb["metadata"]["papermill"]
+    assert meta["duration"] >= training["metadata"]["papermill"]["duration"]
+    assert meta["parameters"] == {"seed": 2017} and meta["exception"] in (None, False)
+    everything = json.dumps([c["outputs"] for c in code])
+    for log_line in ("INFO:tensorflow", "WARNING:tensorflow", "I0000 ", "W0000 ", "E0000 "):
+        assert log_line not in everything, f"a TensorFlow log line ({log_line}) in the committed outputs"

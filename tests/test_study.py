@@ -58,7 +58,7 @@ def test_study_end_to_end(tmp_path):
     assert faithful["accuracy_manifold"]["mean"] == pytest.approx(np.mean(accs))
     assert faithful["accuracy_manifold"]["sd"] == pytest.approx(np.std(accs, ddof=1))
     assert faithful["accuracy_manifold"]["n"] == 2
-    assert set(report["reference"]["cgan"]) == {"real test digits (ceiling)", "untrained generator (floor)"}
+    assert set(report["reference"]["cgan"]) == {"real test digits (ceiling)", "untrained CGAN (floor)"}
     md = (figs / "study.md").read_text()
     assert "Over seeds: mean ± sd (min–max)." in md and "real test digits (ceiling)" in md
     assert md.count("| 1 | ") == 3 and md.count("| 2 | ") == 3
