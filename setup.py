@@ -23,6 +23,6 @@ setup(
         "notebook": ["jupyterlab", "notebook", "ipywidgets", "ipykernel", "nbclient", "nbformat", "papermill"],
         "test": ["pytest", "hypothesis", "ipywidgets", "ipykernel", "nbclient", "nbformat", "papermill"],
     },
-    entry_points={"console_scripts": ["cgan=cgan.cli:main"]},
+    entry_points={"console_scripts": ["cgan=cgan.__main__:run"]},
     license="MIT",
 )

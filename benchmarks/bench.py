@@ -42,9 +42,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import tensorflow as tf  # noqa: E402
+# as the CLI: TensorFlow's C++ informational and warning lines (the oneDNN bfloat16 rewrite's notices among
+# them) stay hidden, unless the caller chose a level; then TensorFlow through cgan's quiet import
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import cgan  # noqa: E402
+from cgan import tf  # noqa: E402
 from cgan.data import mnist_path  # noqa: E402
 from cgan.manifold import batch_titles, write_gif  # noqa: E402
 

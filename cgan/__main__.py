@@ -1,8 +1,15 @@
+"""``python -m cgan`` and the ``cgan`` command (setup.py's console script) both run :func:`run`."""
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: no C++ start-up chatter
 
-from .cli import main  # noqa: E402
+def run() -> None:
+    # before TensorFlow loads: its informational and warning C++ lines stay hidden (the CLI prints its own)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .cli import main
 
-sys.exit(main())
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -31,8 +31,10 @@ class Classifier:
         import tf_keras
         from tf_keras import layers
 
+        from .graph import global_state_kept
+
         self.graph = tf.Graph()
-        with self.graph.as_default():
+        with global_state_kept(), self.graph.as_default():  # Keras draws its seeds from Python's random
             tf.compat.v1.set_random_seed(seed)
             self.sess = tf.compat.v1.Session(graph=self.graph)
             self.x = tf.compat.v1.placeholder(tf.float32, (None, 28, 28, 1), name="image")

@@ -13,7 +13,7 @@ def test_benchmark_runs_and_writes_json(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--batch-size", "8", "--rounds",
                            "1", "--steps", "1", "--snapshots", "2", "--out", str(out), "--run-dir", str(tmp_path), "--profile", "--tensorboard-blocks", "2"],
                           capture_output=True, text=True, timeout=600,
-                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+                          env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
     assert set(result["steps"]) == {"ours", "article layers", "ours, 16-bit dropout masks (opt-in)",
@@ -32,4 +32,5 @@ def test_benchmark_runs_and_writes_json(tmp_path):
                                    "_MklNativeFusedConv2D", "Conv2DBackpropFilter") for row in top)
     cost = result["tensorboard_cost"]
     assert cost["blocks"] == 1 and cost["median_block_s_on"] > 0 and cost["ratio_on_to_off"] > 0
-    assert "profile of one D step" in proc.stdout and "remapper failed" not in proc.stderr
+    assert "profile of one D step" in proc.stdout
+    assert proc.stderr == "", proc.stderr[-3000:]  # only its table: no TensorFlow start-up or oneDNN lines

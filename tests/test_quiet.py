@@ -195,3 +195,54 @@ def test_reopening_a_folder_in_the_same_process_takes_the_lock_over(tmp_path, sm
     second = open_run(s, tmp_path / "run", data=small_data)  # a notebook cell run again
     assert first.lock.fh.closed and not second.lock.fh.closed
     second.close()
+
+
+ONEDNN = "I0000 00:00:1795977582.195199    4027 port.cc:153] oneDNN custom operations are on. You may see ..."
+CUINIT = "E0000 00:00:1795977582.2 4027 cuda_platform.cc:51] failed call to cuInit: INTERNAL: CUDA error"
+
+
+def test_a_crash_during_the_filtered_import_still_reaches_the_terminal():
+    # the filter process drains what was written, even though this process dies without cleaning up
+    proc = _python(f"""
+        import os
+        from cgan._tf import _stderr_filtered, startup_pattern
+        with _stderr_filtered(startup_pattern()):
+            os.write(2, b"{ONEDNN}\\n" + b"F0000 fatal check failed: the error a user needs\\n")
+            os.abort()
+    """)
+    assert proc.returncode == -signal.SIGABRT
+    assert "fatal check failed: the error a user needs" in proc.stderr
+    assert "oneDNN custom operations" not in proc.stderr
+
+
+def test_gpu_lines_are_kept_where_a_gpu_is_expected():
+    code = f"""
+        import re
+        from cgan._tf import gpu_expected, startup_pattern
+        print(gpu_expected(), bool(re.match(startup_pattern(), {CUINIT!r})), bool(re.match(startup_pattern(), {ONEDNN!r})))
+    """
+    on_gpu = _python(code, {"CUDA_VISIBLE_DEVICES": "0"})
+    assert on_gpu.stdout.split() == ["True", "False", "True"], on_gpu.stderr[-2000:]  # cuInit shown, oneDNN hidden
+    if not Path("/dev/nvidiactl").exists():
+        no_gpu = _python(code, {"CUDA_VISIBLE_DEVICES": "-1"})
+        assert no_gpu.stdout.split() == ["False", "True", "True"], no_gpu.stderr[-2000:]
+
+
+def test_cgan_tf_verbose_shows_everything():
+    proc = _python("import cgan; from cgan import tf; import os; print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))",
+                   {"CGAN_TF_VERBOSE": "1"})
+    assert proc.returncode == 0 and proc.stdout.strip() == "None"
+    assert "oneDNN custom operations are on" in proc.stderr
+
+
+def test_console_script_and_python_m_behave_the_same(tmp_path):
+    script = Path(sys.executable).parent / "cgan"
+    assert script.is_file(), "pip install -e . installs the cgan command"
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    outs = []
+    for command in ([str(script)], [sys.executable, "-m", "cgan"]):
+        proc = subprocess.run([*command, "train", "--run-dir", str(tmp_path / f"run{len(outs)}"), *TINY],
+                              capture_output=True, text=True, timeout=600, env=env)
+        assert proc.returncode == 0 and proc.stderr == "", proc.stderr[-3000:]
+        outs.append(re.sub(r"run\d|\(\d+ s:.*", "", proc.stdout))
+    assert outs[0] == outs[1]
