@@ -18,10 +18,12 @@ setup(
         "imageio",
         "pillow",
         "tqdm",
+        "tensorboard",
     ],
     extras_require={
         "notebook": ["jupyterlab", "notebook", "ipywidgets", "ipykernel", "nbclient", "nbformat", "papermill"],
-        "test": ["pytest", "hypothesis", "ipywidgets", "ipykernel", "nbclient", "nbformat", "papermill"],
+        "test": ["pytest", "hypothesis", "selenium", "ipywidgets", "ipykernel", "nbclient", "nbformat", "papermill",
+                 "jupyterlab"],
     },
     entry_points={"console_scripts": ["cgan=cgan.__main__:run"]},
     license="MIT",

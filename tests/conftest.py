@@ -54,6 +54,10 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 _GUARDED = {}
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: the notebook in a real browser (Chromium); -m browser or -m 'not browser'")
+
+
 def pytest_sessionstart(session):
     _GUARDED["before"] = write_guard.state(Path("/"), Path.home(), CHECKOUT)
 
