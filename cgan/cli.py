@@ -202,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "study":
         from . import study
+        from .runlock import RunFolderInUse
 
         args.seeds = args.seeds or list(study.DEFAULT_SEEDS)
         args.ema = list(study.DEFAULT_DECAYS) if args.ema is None else args.ema
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             return _study(args, argv)
         except (ValueError, FileNotFoundError) as exc:
             parser.error(str(exc))
-        except __import__("cgan.runlock", fromlist=["RunFolderInUse"]).RunFolderInUse as exc:
+        except RunFolderInUse as exc:
             print(f"python -m cgan: error: {exc}", file=sys.stderr)
             return 4
     if args.command == "evaluate":

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 # Caches and tool folders a test run may create or change (README, "Set-up and tests").
-HOME_CACHES = {".cache", ".config", ".local", ".ipython", ".jupyter", ".keras", ".matplotlib", ".python_history"}
+HOME_CACHES = {".cache", ".config", ".local", ".ipython", ".jupyter", ".keras"}
 CHECKOUT_CACHES = {".git", ".venv", "__pycache__", ".pytest_cache", "cgan.egg-info", ".ipynb_checkpoints"}
 
 
