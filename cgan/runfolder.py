@@ -1,4 +1,7 @@
-"""The article's alternating training loop, with snapshots, checkpoints and figures.
+"""A training run's folder and what the loop keeps besides the graph (:class:`Run`):
+random streams, history, snapshots, checkpoints, figures, the averaged generator, the
+folder's lock and TensorBoard log. The loop itself is :mod:`cgan.training` (or the
+notebook's cells).
 
 A run lives in a folder::
 
@@ -6,7 +9,8 @@ A run lives in a folder::
     run_dir/checkpoints/ckpt-NNNNNNNN/  the newest few checkpoints (TF variables with the
                                         optimizers' slots, plus loop, iterator and RNG state)
     run_dir/snapshots/period-NNNNN.npz  one manifold snapshot per saved period (uint8)
-    run_dir/generator.npz               the trained generator (see GANGraph.from_generator_file)
+    run_dir/generator.npz               the trained generator (see GANGraph.from_generator_file),
+                                        and its moving averages if settings.ema_decay
 
 Every file is written to a temporary name and renamed, so a run that is
 interrupted loses at most the iterations since its last checkpoint, and
