@@ -361,11 +361,15 @@ def load_generator(kind: str = "cgan", path: str | os.PathLike | None = None,
     ``python -m cgan figures`` at the article's settings (``kind`` "cgan" or "gan"),
     or the ``generator.npz`` of any run (``path``). Draw with ``.generate(z, labels)``.
     ``averaged=True`` (or a decay) loads the moving average of the weights instead, where
-    the file holds one (:mod:`cgan.averaging`; ours, not the article's).
+    the file holds one (:mod:`cgan.averaging`; ours, not the article's); for the shipped
+    generators that is ``<kind>_generator_averaged.npz``, from the seed study's run.
     Changes no global state.
     """
     if path is None:
         if kind not in ("cgan", "gan"):
             raise ValueError(f"kind={kind!r} is invalid; accepted: 'cgan' or 'gan'")
-        path = WEIGHTS_DIR / f"{kind}_generator.npz"
+        path = WEIGHTS_DIR / f"{kind}_generator{'' if averaged is False else '_averaged'}.npz"
+        if averaged is not False and not path.is_file():
+            raise FileNotFoundError(f"no averaged {kind} generator ships with cgan ({path.name}); train one with "
+                                    "Settings(ema_decay=...) and load it with path=..., averaged=True")
     return GANGraph.from_generator_file(path, averaged)
