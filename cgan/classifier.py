@@ -34,7 +34,7 @@ class Classifier:
         from .graph import global_state_kept
 
         self.graph = tf.Graph()
-        with global_state_kept(), self.graph.as_default():  # Keras draws its seeds from Python's random
+        with global_state_kept(seed), self.graph.as_default():  # Keras draws its seeds from Python's random
             tf.compat.v1.set_random_seed(seed)
             self.sess = tf.compat.v1.Session(graph=self.graph)
             self.x = tf.compat.v1.placeholder(tf.float32, (None, 28, 28, 1), name="image")

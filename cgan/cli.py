@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import os
 import resource
 import sys
 import time
@@ -120,10 +119,11 @@ def _study(args: argparse.Namespace, argv: list[str]) -> int:
     kind = study.kind_of(base)
     folders = {seed: study.seed_dir(runs_dir, kind, seed) for seed in args.seeds}
     pending = [seed for seed, folder in folders.items()
-               if study.read_evaluation(folder, args.per_label, args.parzen) is None]
-    jobs = min(args.jobs or study.default_jobs(len(pending)), max(len(pending), 1))
+               if study.read_evaluation(folder, base.replace(seed=seed), args.per_label, args.parzen) is None]
+    jobs, threads = study.plan(max(len(pending), 1), args.jobs)
+    if "threads" in dict(args.set):  # the user's choice wins
+        threads = base.threads
     if jobs > 1:
-        threads = max(1, (os.cpu_count() or 1) // jobs)
         child = ["--runs-dir", str(runs_dir), "--per-label", str(args.per_label), "--ema", *map(str, args.ema),
                  "--no-progress", "--no-report", "--jobs", "1"]
         for flag, value in (("--iterations", args.iterations), ("--batch-size", args.batch_size)):
@@ -142,9 +142,10 @@ def _study(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         for seed in pending:
             start = time.perf_counter()
-            study.study_seed(base.replace(seed=seed), folders[seed], args.per_label, args.parzen,
-                             progress=not args.no_progress)
-            print(f"study: {kind} seed {seed} trained and judged in {folders[seed]} "
+            evaluation = study.study_seed(base.replace(seed=seed), folders[seed], args.per_label, args.parzen,
+                                          progress=not args.no_progress)
+            done = f"diverged ({evaluation['diverged']})" if evaluation.get("diverged") else "trained and judged"
+            print(f"study: {kind} seed {seed} {done} in {folders[seed]} "
                   f"({time.perf_counter() - start:.0f} s in this process)")
     if not args.no_report:
         evaluations = study.collect(list(folders.values()))
@@ -189,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs-dir", default="runs/study", help="seed run folders go here (default runs/study)")
     p.add_argument("--figs-dir", default="figs/study", help="the report goes here (default figs/study)")
     p.add_argument("--jobs", type=int, default=None,
-                   help="seeds trained at once, the cores split between them (default: one 1-thread job a core)")
+                   help="seeds trained at once, the cores split between them (default: one job a core, at "
+                        "most one a seed)")
     p.add_argument("--per-label", type=int, default=1000, help="generated digits per class for the metrics")
     p.add_argument("--parzen", action="store_true", help="add the (slow) Parzen estimate")
     p.add_argument("--article-figs", metavar="DIR", help="also judge the article's published manifold_*.png here")

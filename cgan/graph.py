@@ -72,16 +72,24 @@ def seed_everything(seed: int | None) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def op_determinism(on: bool) -> bool:
-    """Switch TensorFlow's op determinism (process-wide) on or off; returns how it was."""
+_DETERMINISM = {"holders": 0, "before": False}  # seeded runs holding op determinism on, and how it was
+
+
+def hold_op_determinism(hold: bool) -> None:
+    """Take (``True``) or give back (``False``) a hold on TensorFlow's op determinism, which is
+    process-wide: the first hold switches it on, the last one given back puts it back as it
+    was before the first."""
     from tensorflow.python.framework import config  # the switch back off is not in the public API
 
-    before = config.is_op_determinism_enabled()
-    if on and not before:
-        config.enable_op_determinism()
-    elif before and not on:
+    if hold:
+        if _DETERMINISM["holders"] == 0:
+            _DETERMINISM["before"] = config.is_op_determinism_enabled()
+            config.enable_op_determinism()
+        _DETERMINISM["holders"] += 1
+        return
+    _DETERMINISM["holders"] -= 1
+    if _DETERMINISM["holders"] == 0 and not _DETERMINISM["before"]:
         config.disable_op_determinism()
-    return before
 
 
 def _keras_session():
@@ -92,13 +100,12 @@ def _keras_session():
 @contextlib.contextmanager
 def global_state_kept(seed: int | None = None):
     """Run the block with Python's ``random`` and numpy's global generator seeded with
-    ``seed`` (if not None: Keras draws its initializer seeds from them), then put both
-    back as they were, and the v1 Keras session too."""
+    ``seed`` (Keras draws its initializer seeds from them; None: fresh seeds from the OS, so
+    unseeded graphs differ), then put both back as they were, and the v1 Keras session too."""
     py_state, np_state, keras_session = random.getstate(), np.random.get_state(), _keras_session()
     try:
-        if seed is not None:
-            random.seed(seed)
-            np.random.seed(seed)
+        random.seed(seed)
+        np.random.seed(seed)
         yield
     finally:
         random.setstate(py_state)

@@ -8,7 +8,7 @@
   (Table 1): a Gaussian window whose sigma is chosen from logspace(-1, 0, 10) on
   a validation split, then the mean test log-likelihood and its standard error.
 
-``evaluate`` computes all of them for one generator; ``reference_rows`` adds real
+``evaluate`` computes all of them for one generator; ``evaluate_rows`` adds real
 test digits (the ceiling) and an untrained generator (the floor).
 """
 from __future__ import annotations
@@ -259,17 +259,22 @@ def per_label_table(row: dict) -> str:
 
 
 def plot_curves(curves: dict, path) -> None:
-    """Manifold accuracy and Fréchet distance over training, one PNG."""
+    """Manifold accuracy and Fréchet distance over training, one PNG: ``curves`` as
+    :func:`snapshot_curves` returns them, or several by name (a line and a legend entry each)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     path = checks.output_file("path", path)
+    several = "batch" not in curves
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.5))
-    ax1.plot(curves["batch"], [100 * a for a in curves["accuracy_manifold"]])
+    for name, c in (curves.items() if several else [(None, curves)]):
+        ax1.plot(c["batch"], [100 * a for a in c["accuracy_manifold"]], label=name, lw=1 if several else None)
+        ax2.plot(c["batch"], c["fd"], label=name, lw=1 if several else None)
+    if several:
+        ax1.legend(fontsize=8)
     ax1.set(xlabel="iteration", ylabel="conditional accuracy on the manifolds, %", ylim=(0, 100))
-    ax2.plot(curves["batch"], curves["fd"])
     ax2.set(xlabel="iteration", ylabel="Fréchet distance to the test set", yscale="log")
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)

@@ -35,7 +35,7 @@ from . import checks
 from .averaging import WeightAverage
 from .data import MNIST, BatchIterator, load_data
 from .files import atomic_path
-from .graph import op_determinism, save_generator
+from .graph import hold_op_determinism, save_generator
 from .manifold import batch_titles, draw_manifolds, plot_manifold, to_uint8, write_gif
 from .networks import draw_dropout_seed
 from .runlock import RunLock
@@ -101,7 +101,7 @@ class Run:
         self.sess = self.saver = self._generate = None
         self.generator_weights: list = []
         self.average: WeightAverage | None = None  # the averaged generator (settings.ema_decay), from resume()
-        self._determinism_before: bool | None = None  # op determinism to put back on close()
+        self._holds_determinism = False  # a hold on op determinism, given back on close()
         self.lock: RunLock | None = None
         self.log: TensorBoardLog | None = None
         self.resuming = True  # resume() continues from a checkpoint (open_run(resume=False): starts afresh)
@@ -117,13 +117,14 @@ class Run:
     def generate(self, z, labels=None):
         """Digits from the attached generator (dropout off), so a ``Run`` draws its own
         manifolds: ``cgan.draw_manifolds(run)``."""
-        return self._generate(z, labels) if self.settings.conditional else self._generate(z)
+        return self._generate(z, labels)
 
     def hold_op_determinism(self) -> None:
         """Switch TensorFlow's op determinism on for a seeded run, remembering how it was, so
         :meth:`close` can put it back. (Process-wide: TensorFlow has no narrower switch.)"""
-        if self.settings.seed is not None and self._determinism_before is None:
-            self._determinism_before = op_determinism(True)
+        if self.settings.seed is not None and not self._holds_determinism:
+            hold_op_determinism(True)
+            self._holds_determinism = True
 
     @contextlib.contextmanager
     def _timed(self, kind: str):
@@ -299,9 +300,9 @@ class Run:
     def close(self) -> None:
         """Close the TensorBoard log, unlock the folder and put TensorFlow's op determinism
         back as it was (the session stays open)."""
-        if self._determinism_before is not None:
-            op_determinism(self._determinism_before)
-            self._determinism_before = None
+        if self._holds_determinism:
+            hold_op_determinism(False)
+            self._holds_determinism = False
         if self.log is not None:
             self.log.close()
             self.log = None
@@ -393,6 +394,17 @@ def check_data(data, settings: Settings) -> MNIST:
     return data
 
 
+# Settings that leave a run's math unchanged (iterations to run, speed, bookkeeping): a run may resume with others.
+FREE_SETTINGS = frozenset({"iterations", "fused_upsampling", "fast_stride2_grad", "threads", "checkpoints_kept",
+                           "stall_periods", "stall_loss", "gif_grey_levels", "tensorboard"})
+
+
+def settings_differ(a: Settings, b: Settings, free: frozenset = FREE_SETTINGS) -> list[str]:
+    """The settings (outside ``free``) in which two runs differ."""
+    x, y = a.to_dict(), b.to_dict()
+    return sorted(k for k in x if k not in free and x[k] != y[k])
+
+
 def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: bool) -> None:
     settings_file = run_dir / "settings.json"
     has_run = settings_file.exists() or (run_dir / "checkpoints").exists()
@@ -405,11 +417,7 @@ def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: b
         raise ValueError(f"{run_dir} already holds a run's checkpoints; resume it (resume=True), pick another "
                          "folder, or pass overwrite=True to delete them and start over")
     if settings_file.exists():
-        saved, mine = saved_settings(run_dir).to_dict(), settings.to_dict()
-        # Settings that leave the math unchanged (iterations to run, speed, bookkeeping) may differ.
-        free = {"iterations", "fused_upsampling", "fast_stride2_grad", "threads", "checkpoints_kept", "stall_periods",
-                "stall_loss", "gif_grey_levels", "tensorboard"}
-        diff = sorted(k for k in mine if k not in free and saved[k] != mine[k])
+        diff = settings_differ(saved_settings(run_dir), settings)
         if diff:
             raise ValueError(f"{run_dir} holds another run (its settings differ in {diff}); pick another folder "
                              "or pass overwrite=True to start over there")
@@ -427,11 +435,12 @@ def open_run(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs
     """
     if not isinstance(settings, Settings):
         raise ValueError(f"settings must be a cgan.Settings, got {checks.describe(settings)}")
-    run_dir = checks.output_dir("run_dir", run_dir)
-    if run_dir.resolve() in (Path("/"), Path.home().resolve()):
-        raise ValueError(f"run_dir={str(run_dir)!r} is {'the root folder' if run_dir.resolve() == Path('/') else 'your home folder'}: "
+    where = checks.path("run_dir", run_dir).resolve()
+    if where in (Path("/"), Path.home().resolve()):
+        raise ValueError(f"run_dir={str(run_dir)!r} is {'the root folder' if where == Path('/') else 'your home folder'}: "
                          "a run writes settings.json, checkpoints/ and snapshots/ into its folder; "
                          "accepted: a folder of its own, such as runs/cgan")
+    run_dir = checks.output_dir("run_dir", run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     lock = RunLock(run_dir)
     try:

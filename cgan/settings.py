@@ -111,7 +111,8 @@ class Settings:
         decays = self.ema_decay
         decays = () if decays is None else (decays,) if is_num(decays) else decays
         need("ema_decay", isinstance(decays, (tuple, list)) and all(is_num(d) and 0 < d < 1 for d in decays)
-             and len(set(decays)) == len(decays), "None, a number in (0, 1) or a sequence of distinct such numbers")
+             and len({f"{d:g}" for d in decays}) == len(decays),
+             "None, a number in (0, 1) or a sequence of such numbers that differ in their first 6 digits")
         object.__setattr__(self, "ema_decay", tuple(float(d) for d in decays) or None)
         periods = self.save_periods
         need("save_periods", isinstance(periods, (tuple, list, range))

@@ -63,10 +63,13 @@ def seed_dir(runs_dir: str | os.PathLike, kind: str, seed: int) -> Path:
     return Path(runs_dir) / f"{kind}-seed-{seed}"
 
 
-def default_jobs(n_seeds: int, cores: int | None = None) -> int:
-    """Seeds to train at once by default: as many 1-thread jobs as the machine has cores."""
+def plan(n_seeds: int, jobs: int | None = None, cores: int | None = None) -> tuple[int, int]:
+    """How to train ``n_seeds`` seeds: ``(jobs at once, TensorFlow threads per job)``. By
+    default as many jobs as ``cores // THREADS_PER_JOB`` (at most one a seed); the cores
+    are split evenly between the jobs."""
     cores = cores or os.cpu_count() or 1
-    return max(1, min(n_seeds, cores // THREADS_PER_JOB))
+    jobs = max(1, min(jobs or cores // THREADS_PER_JOB, n_seeds))
+    return jobs, max(1, cores // jobs)
 
 
 def machine() -> str:
@@ -145,24 +148,45 @@ def picture_name(kind: str, seed: int, decay: float | None) -> str:
     return f"{kind}-seed-{seed}" + ("" if decay is None else f"-ema-{decay:g}") + ".png"
 
 
-def read_evaluation(run_dir: Path, per_label: int, parzen: bool) -> dict | None:
-    """A seed's stored evaluation, if it judged the run's final generator with these options."""
+def read_evaluation(run_dir: Path, settings: Settings, per_label: int, parzen: bool) -> dict | None:
+    """A seed's stored evaluation, if it judged the final generator of a run with these
+    settings (those that change the math, and the iterations) with these options; or the
+    record that such a run diverged."""
+    from .runfolder import settings_differ
+
     file = run_dir / EVALUATION_FILE
-    generator = run_dir / "generator.npz"
-    if not file.is_file() or not generator.is_file() or file.stat().st_mtime < generator.stat().st_mtime:
+    if not file.is_file():
         return None
     evaluation = json.loads(file.read_text())
-    if evaluation.get("per_label") != per_label or evaluation.get("parzen") != parzen:
+    judged = Settings.from_dict(evaluation["settings"])
+    if (settings_differ(judged, settings) or judged.iterations != settings.iterations
+            or evaluation.get("per_label") != per_label or evaluation.get("parzen") != parzen):
+        return None
+    if evaluation.get("diverged"):
+        return evaluation
+    generator = run_dir / "generator.npz"
+    if not generator.is_file() or file.stat().st_mtime < generator.stat().st_mtime:
         return None
     return evaluation
 
 
 def study_seed(settings: Settings, run_dir: Path, per_label: int, parzen: bool, progress: bool = False) -> dict:
-    """One seed of the study, from wherever it stopped: train, then judge."""
-    done = read_evaluation(run_dir, per_label, parzen)
+    """One seed of the study, from wherever it stopped: train, then judge. A run that
+    diverges is recorded as such (its ``evaluation.json`` says so) and not judged."""
+    from .runfolder import TrainingDiverged, latest_state
+
+    done = read_evaluation(run_dir, settings, per_label, parzen)
     if done is not None:
         return done
-    train_seed(settings, run_dir, progress)
+    try:
+        train_seed(settings, run_dir, progress)
+    except TrainingDiverged as exc:
+        evaluation = {"seed": settings.seed, "kind": kind_of(settings), "settings": settings.to_dict(),
+                      "iterations": latest_state(run_dir)["iteration"], "per_label": per_label, "parzen": parzen,
+                      "diverged": str(exc), "machine": machine(), "rows": {}}
+        with atomic_path(run_dir / EVALUATION_FILE) as tmp:
+            tmp.write_text(json.dumps(evaluation, indent=1))
+        return evaluation
     return judge_seed(run_dir, per_label, parzen)
 
 
@@ -327,6 +351,8 @@ def seed_folders(dirs: Sequence[str | os.PathLike]) -> list[Path]:
 def build_report(evaluations: list[dict], reference: dict, article: dict | None, command: str) -> dict:
     """study.json's content: every seed's numbers, and per kind and variant mean ± sd, min-max."""
     seeds, summary = [], {}
+    diverged = [{"kind": e["kind"], "seed": e["seed"], "iterations": e["iterations"], "message": e["diverged"]}
+                for e in evaluations if e.get("diverged")]
     for e in evaluations:
         for variant, row in e["rows"].items():
             numbers = {**row_numbers(row), "d_steps_per_iteration": e["d_steps_per_iteration"],
@@ -339,7 +365,7 @@ def build_report(evaluations: list[dict], reference: dict, article: dict | None,
             group = [s for s in seeds if s["kind"] == kind and s["variant"] == variant]
             summary[f"{kind}: {variant}"] = {k: _mean_sd([g.get(k) for g in group]) for k in SUMMARY_KEYS
                                              if any(g.get(k) is not None for g in group)}
-    return {"command": command, "seeds": seeds, "summary": summary,
+    return {"command": command, "seeds": seeds, "summary": summary, "diverged": diverged,
             "evaluations": [{k: v for k, v in e.items() if k != "run_dir"} for e in evaluations],
             "reference": {kind: {name: row_numbers(row) for name, row in rows.items()}
                           for kind, rows in reference.items()},
@@ -416,6 +442,9 @@ def markdown(report: dict) -> str:
             out.append("| the article's published figures (read back from its PNGs) | "
                        + " | ".join(cells.get(k, "") for k in keys) + " |")
         out.append("")
+    for d in report.get("diverged", []):
+        out += [f"{d['kind'].upper()} seed {d['seed']} diverged after {d['iterations']} iterations and was not "
+                f"judged: {d['message']}", ""]
     machines = sorted({s["machine"] for s in report["seeds"]})
     threads = sorted({str(s["threads"]) for s in report["seeds"]})
     out += [f"Machine{'s' if len(machines) > 1 else ''}: " + "; ".join(machines)
@@ -425,26 +454,10 @@ def markdown(report: dict) -> str:
 
 def plot_curves(evaluations: list[dict], path: Path) -> None:
     """Manifold accuracy and Fréchet distance over training, one line a CGAN seed."""
-    import matplotlib
+    from . import metrics
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.5))
-    for e in evaluations:
-        if e.get("curves"):
-            c = e["curves"]
-            ax1.plot(c["batch"], [100 * a for a in c["accuracy_manifold"]], label=f"seed {e['seed']}", lw=1)
-            ax2.plot(c["batch"], c["fd"], label=f"seed {e['seed']}", lw=1)
-    ax1.set(xlabel="iteration", ylabel="conditional accuracy on the manifolds, %", ylim=(0, 100))
-    ax2.set(xlabel="iteration", ylabel="Fréchet distance of the manifolds", yscale="log")
-    for ax in (ax1, ax2):
-        ax.grid(alpha=0.3)
-    ax1.legend(fontsize=8)
-    fig.tight_layout()
     with atomic_path(path, keep_suffix=True) as tmp:
-        fig.savefig(tmp, dpi=80)
-    plt.close(fig)
+        metrics.plot_curves({f"seed {e['seed']}": e["curves"] for e in evaluations if e.get("curves")}, tmp)
 
 
 def write_report(evaluations: list[dict], figs_dir: Path, cache_dir: Path, command: str,
@@ -466,7 +479,12 @@ def write_report(evaluations: list[dict], figs_dir: Path, cache_dir: Path, comma
                 with atomic_path(target, keep_suffix=True) as tmp:
                     shutil.copyfile(source, tmp)
     kinds = sorted({e["kind"] for e in evaluations})
-    per_label, parzen = evaluations[0]["per_label"], evaluations[0]["parzen"]
+    options = {(e["per_label"], e["parzen"]) for e in evaluations}
+    if len(options) > 1:
+        raise ValueError("the seeds were judged with different --per-label / --parzen: "
+                         + ", ".join(f"{e['kind']} seed {e['seed']}: {e['per_label']}, parzen {e['parzen']}"
+                                     for e in evaluations) + "; judge them again with the same options")
+    per_label, parzen = options.pop()
     reference = {kind: reference_rows(kind, per_label, parzen, cache_dir) for kind in kinds}
     article = published_manifolds(article_figs) if article_figs is not None and "cgan" in kinds else None
     report = build_report(evaluations, reference, article, command)

@@ -1,6 +1,10 @@
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# hypothesis keeps its caches (a character map, examples) in ./.hypothesis: a temporary folder instead
+import tempfile  # noqa: E402
+
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", tempfile.mkdtemp(prefix="cgan-hypothesis-"))
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -19,21 +19,16 @@ def shipped():
     g.close()
 
 
-def test_sliders_are_one_display_with_the_widget_and_a_static_picture(shipped, monkeypatch):
+def test_sliders_are_one_display_with_the_widget_and_a_static_picture(shipped):
     import base64
     import io
 
-    for env in ("JPY_SESSION_NAME", None):  # how the kernel was started does not matter
-        if env:
-            monkeypatch.setenv(env, "notebooks/cgan_gan_tensorflow.ipynb")
-        else:
-            monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
-        view = explore.sliders(shipped, display_it=False)
-        bundle = view._repr_mimebundle_()
-        assert set(bundle) == {"application/vnd.jupyter.widget-view+json", "image/png", "text/plain"}
-        assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == view.widget.model_id
-        static = Image.open(io.BytesIO(base64.b64decode(bundle["image/png"])))
-        assert static.width > 150 and static.height > 200
+    view = explore.sliders(shipped, display_it=False)
+    bundle = view._repr_mimebundle_()
+    assert set(bundle) == {"application/vnd.jupyter.widget-view+json", "image/png", "text/plain"}
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == view.widget.model_id
+    static = Image.open(io.BytesIO(base64.b64decode(bundle["image/png"])))
+    assert static.width > 150 and static.height > 200
     z1, z2, label = view.widget.children[0].children
     title, image = view.widget.children[1].children
     assert (z1.description, z2.description, label.description) == ("z1", "z2", "label")

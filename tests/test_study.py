@@ -44,10 +44,11 @@ def test_study_end_to_end(tmp_path):
     assert not (seed1 / study.EVALUATION_FILE).exists()
     # run again, two seeds at once: seed 1 resumes, seed 2 starts
     out = finish(cli("--seeds", 1, 2, "--jobs", 2, *common))
-    assert "2 seeds, 2 at a time, 1 TensorFlow thread(s) each" in out
+    jobs, threads = study.plan(2, 2)
+    assert jobs == 2 and f"2 seeds, 2 at a time, {threads} TensorFlow thread(s) each" in out
     for seed in (1, 2):
         evaluation = json.loads((runs / f"cgan-seed-{seed}" / study.EVALUATION_FILE).read_text())
-        assert evaluation["iterations"] == 40 and evaluation["settings"]["threads"] == 1
+        assert evaluation["iterations"] == 40 and evaluation["settings"]["threads"] == threads
         assert list(evaluation["rows"]) == [study.FAITHFUL, study.variant_name(0.9), study.variant_name(0.5)]
         assert evaluation["training_seconds"] > 0
     report = json.loads((figs / "study.json").read_text())
@@ -80,6 +81,15 @@ def test_study_end_to_end(tmp_path):
     merged = json.loads((tmp_path / "merged" / "study.json").read_text())
     assert merged["seeds"] == report["seeds"] and merged["summary"] == report["summary"]
     assert merged["command"].startswith("python -m cgan study --collect")
+    # ... and so does an earlier report (its pictures beside it), as a later session would merge it
+    finish(cli("--collect", figs, "--figs-dir", tmp_path / "again", "--runs-dir", runs))
+    again = json.loads((tmp_path / "again" / "study.json").read_text())
+    assert again["seeds"] == report["seeds"] and (tmp_path / "again" / "cgan-seed-2-ema-0.5.png").is_file()
+    # a stored evaluation counts only for a run of the same settings
+    same = study.Settings(iterations=40, batch_size=32, seed=1, ema_decay=(0.9, 0.5))
+    assert study.read_evaluation(seed1, same, 20, False) is not None
+    for other, per_label in ((same.replace(iterations=80), 20), (same.replace(lr_dis=5e-5), 20), (same, 30)):
+        assert study.read_evaluation(seed1, other, per_label, False) is None
 
 
 def test_seed_picture_layout():
@@ -104,7 +114,8 @@ def test_bad_study_arguments_are_refused(tmp_path):
         assert proc.returncode == 2 and message in err, err
 
 
-def test_default_jobs_uses_one_thread_a_core():
-    assert study.default_jobs(5, cores=2) == 2
-    assert study.default_jobs(5, cores=16) == 5
-    assert study.default_jobs(1, cores=2) == 1
+def test_plan_splits_the_cores_between_the_jobs():
+    assert study.plan(5, cores=2) == (2, 1)      # measured best on 2 cores: two 1-thread jobs
+    assert study.plan(5, cores=16) == (5, 3)     # at most one job a seed
+    assert study.plan(1, cores=2) == (1, 2)
+    assert study.plan(4, jobs=2, cores=8) == (2, 4)

@@ -118,3 +118,26 @@ def test_unconditional_run_writes_gan_figures(small_data, tmp_path):
                    data=small_data)
     assert (tmp_path / "GAN_manifold.png").is_file() and (tmp_path / "GAN_manifold.gif").is_file()
     t.graph.close()
+
+
+def test_unseeded_graphs_start_from_different_weights():
+    a, b = (cgan.GANGraph(cgan.Settings(batch_size=16)) for _ in range(2))
+    va, vb = a.variable_values("generator"), b.variable_values("generator")
+    assert any(not np.array_equal(va[k], vb[k]) for k in va)
+    a.close()
+    b.close()
+
+
+def test_op_determinism_is_held_while_any_seeded_trainer_is_open(small_data, tmp_path):
+    from tensorflow.python.framework import config
+
+    before = config.is_op_determinism_enabled()  # off, unless an earlier test left a trainer open
+    first = cgan.prepare(TINY, tmp_path / "a", data=small_data)
+    second = cgan.prepare(TINY.replace(seed=1), tmp_path / "b", data=small_data)
+    assert config.is_op_determinism_enabled()
+    first.close()
+    assert config.is_op_determinism_enabled()  # the second still trains
+    second.close()
+    assert config.is_op_determinism_enabled() == before
+    for t in (first, second):
+        t.graph.close()
