@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "cgan_gan_tensorflow.ipynb"
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 TOKEN = "cgan-browser-test"
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in the active tab (JupyterLab keeps others open)
 SLIDERS = {"cells": [{"cell_type": "code", "execution_count": None, "id": "sliders", "metadata": {}, "outputs": [],
                       "source": "import cgan\nview = cgan.explore.sliders(cgan.load_generator(\"cgan\"))"}],
            "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
@@ -157,28 +158,28 @@ def test_sliders_redraw_the_digit_when_moved_with_the_keyboard(site, tmp_path):
             from selenium.common.exceptions import WebDriverException
 
             try:  # the page may still re-render the cell: try again until it takes the click
-                driver.find_elements("css selector", ".jp-Cell .cm-content")[0].click()
+                driver.find_elements("css selector", f"{PANEL} .jp-Cell .cm-content")[0].click()
                 return True
             except (IndexError, WebDriverException):
                 return False
 
         _wait("the cell's editor to take a click", click_editor, timeout=60)
         ActionChains(driver).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
-        handle = _wait("the sliders", lambda: driver.find_elements("css selector", ".widget-slider .noUi-handle"),
+        handle = _wait("the sliders", lambda: driver.find_elements("css selector", f"{PANEL} .widget-slider .noUi-handle"),
                        timeout=240)[0]
         picture = """
-            const img = document.querySelector('.jp-OutputArea .widget-image');
+            const img = document.querySelector(arguments[0] + ' .jp-OutputArea .widget-image');
             const canvas = document.createElement('canvas');
             canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
             canvas.getContext('2d').drawImage(img, 0, 0);
-            return [canvas.toDataURL(), document.querySelector('.jp-OutputArea .widget-html').innerText];
+            return [canvas.toDataURL(), document.querySelector(arguments[0] + ' .jp-OutputArea .widget-html').innerText];
         """
         before = _wait("the first digit", lambda: (lambda p: p if "z = (0.0, 0.0)" in p[1] else None)(
-            driver.execute_script(picture)))
+            driver.execute_script(picture, PANEL)))
         handle.click()  # focus z1's handle, then the arrow keys, as a user would
         ActionChains(driver).send_keys(*[Keys.ARROW_RIGHT] * 5).perform()
         after = _wait("the digit drawn again", lambda: (lambda p: p if "z = (0.5, 0.0)" in p[1] else None)(
-            driver.execute_script(picture)), timeout=60)
+            driver.execute_script(picture, PANEL)), timeout=60)
         assert "label 5" in after[1] and after[1] != before[1]
         assert after[0] != before[0], "the image data must change with z1"
     finally:

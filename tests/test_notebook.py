@@ -177,7 +177,7 @@ def test_committed_notebook_is_one_real_execution():
     training = next(c for c in code if "for i in bar:" in "".join(c["source"]))
     reported = re.search(r"^5000 iterations \((\d+) s in this session\)", text(training), re.M)
     assert reported, "the training cell's own report of a full run"
-    assert training["metadata"]["papermill"]["duration"] >= int(reported.group(1))
+    assert training["metadata"]["papermill"]["duration"] >= int(reported.group(1)) - 0.5  # printed rounded
     before = "".join(text(c) for c in code[:code.index(training)])
     assert "resumed" not in before, "the run started from an empty run folder"
     meta = nb["metadata"]["papermill"]
