@@ -80,3 +80,20 @@ def test_ema_decay_travels_as_a_tuple():
     assert s.ema_decay == (0.999,)
     assert cgan.Settings.from_dict(s.to_dict()) == s
     assert cgan.Settings(ema_decay=None).ema_decay is None
+
+
+def test_shipped_averaged_generator_draws_the_labels_asked_for():
+    from cgan import metrics
+
+    g = cgan.load_generator("cgan", averaged=True)  # the study's seed-2017 run, its first decay (0.99)
+    assert g.settings.ema_decay == (0.99, 0.999) and g.settings.seed == 2017
+    digits = cgan.manifold_digits(g).reshape(-1, 28, 28, 1)
+    accuracy = metrics.conditional_accuracy(digits, np.repeat(np.arange(10), 225))["overall"]
+    assert accuracy >= 0.95
+    trained = cgan.load_generator(path=cgan.graph.WEIGHTS_DIR / "cgan_generator_averaged.npz")
+    z = np.zeros((1, 2), "float32")
+    assert not np.array_equal(trained.generate(z, [3]), g.generate(z, [3]))
+    for graph in (g, trained):
+        graph.close()
+    with pytest.raises(FileNotFoundError, match="no averaged gan generator ships"):
+        cgan.load_generator("gan", averaged=True)
