@@ -212,9 +212,7 @@ class Run:
 
     def checkpoints(self) -> list[Path]:
         """Complete checkpoints, oldest first."""
-        if not self.checkpoint_dir.is_dir():
-            return []
-        return sorted(p for p in self.checkpoint_dir.glob("ckpt-*") if p.is_dir() and not p.name.endswith(".tmp"))
+        return checkpoint_dirs(self.run_dir)
 
     def save_checkpoint(self) -> Path:
         """Write a checkpoint of the variables (with the optimizers' slots) and of the loop's
@@ -346,13 +344,19 @@ def read_snapshots(run_dir: str | os.PathLike, periods: list[int] | None = None)
     return list(periods), np.stack(figures) if figures else np.zeros((0, 0, 0, 0), "uint8")
 
 
+def checkpoint_dirs(run_dir: str | os.PathLike) -> list[Path]:
+    """A run folder's complete checkpoints (folders not left half-written), oldest first."""
+    folder = Path(run_dir) / "checkpoints"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("ckpt-*") if p.is_dir() and not p.name.endswith(".tmp"))
+
+
 def latest_state(run_dir: str | os.PathLike) -> dict:
     """The loop state (iteration, history, elapsed seconds, ...) of a run folder's newest
     readable checkpoint, read-only."""
     folder = checks.path("run_dir", run_dir) / "checkpoints"
-    for ckpt in sorted(folder.glob("ckpt-*"), reverse=True):
-        if ckpt.name.endswith(".tmp"):
-            continue
+    for ckpt in reversed(checkpoint_dirs(run_dir)):
         try:
             with open(ckpt / STATE_FILE, "rb") as fh:
                 return pickle.load(fh)
