@@ -100,14 +100,19 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _study(args: argparse.Namespace, argv: list[str]) -> int:
-    from . import study
+    from . import study, study_report
 
     command = "python -m cgan " + " ".join(argv)
     figs_dir, runs_dir = Path(args.figs_dir), Path(args.runs_dir)
-    if args.collect:
-        evaluations = study.collect(study.seed_folders(args.collect))
-        print(study.markdown(study.write_report(evaluations, figs_dir, runs_dir, command, args.article_figs)))
+
+    def report(folders) -> int:
+        evaluations = study_report.collect(folders)
+        print(study_report.markdown(study_report.write_report(evaluations, figs_dir, runs_dir, command,
+                                                              args.article_figs)))
         return 0
+
+    if args.collect:
+        return report(study_report.seed_folders(args.collect))
     for name in ("per_label", "jobs"):
         value = getattr(args, name)
         if value is not None and value < (2 if name == "per_label" else 1):
@@ -147,10 +152,7 @@ def _study(args: argparse.Namespace, argv: list[str]) -> int:
             done = f"diverged ({evaluation['diverged']})" if evaluation.get("diverged") else "trained and judged"
             print(f"study: {kind} seed {seed} {done} in {folders[seed]} "
                   f"({time.perf_counter() - start:.0f} s in this process)")
-    if not args.no_report:
-        evaluations = study.collect(list(folders.values()))
-        print(study.markdown(study.write_report(evaluations, figs_dir, runs_dir, command, args.article_figs)))
-    return 0
+    return 0 if args.no_report else report(list(folders.values()))
 
 
 def main(argv: list[str] | None = None) -> int:

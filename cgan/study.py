@@ -5,7 +5,7 @@ judged by :mod:`cgan.metrics`, so the reproduction's quality reads as a distribu
 ``python -m cgan study --seeds 2017 2018 2019`` trains ``runs/study/cgan-seed-2017/``, ...
 (one run folder a seed, locked while it trains, resumed after a stop: the command run
 again continues the study), judges each seed's final generator into its folder's
-``evaluation.json``, then writes the report into ``figs/study/``:
+``evaluation.json``; :mod:`cgan.study_report` then writes the report into ``figs/study/``:
 
 - ``study.md`` / ``study.json``: one row per seed and variant, then mean ± sd and min-max
   over seeds, beside the ceiling (real test digits) and the floor (an untrained generator);
@@ -20,6 +20,8 @@ the "article (faithful)" rows and the "averaged G" rows from the same run.
 
 Spreading a study over machines: run ``--seeds S`` on each, copy the run folders
 together, then ``--collect DIR ...`` merges them into one report.
+
+This module trains and judges the seeds; :mod:`cgan.study_report` collects and reports them.
 """
 from __future__ import annotations
 
@@ -31,7 +33,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Sequence
 
 import numpy as np
 
@@ -190,7 +191,7 @@ def study_seed(settings: Settings, run_dir: Path, per_label: int, parzen: bool, 
     return judge_seed(run_dir, per_label, parzen)
 
 
-# -- the report ------------------------------------------------------------------------------
+# -- what a seed is judged against, and its picture ---------------------------------------
 def reference_rows(kind: str, per_label: int, parzen: bool, cache_dir: Path) -> dict:
     """The ceiling (real test digits) and the floor (an untrained generator), cached in
     ``cache_dir/reference-<kind>.json``."""
@@ -282,218 +283,6 @@ def seed_picture(graph) -> np.ndarray:
         top, left = GUTTER + r * (size + GUTTER), GUTTER + c * (size + GUTTER)
         picture[top:top + size, left:left + size] = figure
     return picture
-
-
-def _mean_sd(values: list[float]) -> dict:
-    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], "float64")
-    if not len(v):
-        return {"mean": None, "sd": None, "min": None, "max": None, "n": 0}
-    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
-            "min": float(v.min()), "max": float(v.max()), "n": int(len(v))}
-
-
-def row_numbers(row: dict) -> dict:
-    """The numbers a study reports for one evaluated row (see :func:`cgan.metrics.evaluate`)."""
-    out = {"fd": row["fd"], "classes_over_5pct": int(sum(c >= 0.05 for c in row["coverage"])),
-           "largest_class_share": max(row["coverage"])}
-    if "accuracy_manifold" in row:
-        per = row["accuracy_manifold"]["per_label"]
-        fds = row["fd_per_label"]
-        out.update(accuracy_manifold=row["accuracy_manifold"]["overall"],
-                   accuracy_random_z=row["accuracy_random_z"]["overall"],
-                   worst_label_accuracy=min(per), worst_accuracy_label=int(np.argmin(per)),
-                   worst_label_fd=max(fds), worst_fd_label=int(np.argmax(fds)))
-        if "fd_manifold" in row:
-            out["fd_manifold"] = row["fd_manifold"]
-    if row.get("parzen"):
-        out["parzen"] = row["parzen"]["mean"]
-    return out
-
-
-SUMMARY_KEYS = ("accuracy_manifold", "accuracy_random_z", "fd", "fd_manifold", "worst_label_accuracy",
-                "worst_label_fd", "classes_over_5pct", "largest_class_share", "parzen",
-                "d_steps_per_iteration", "g_steps_per_iteration", "training_minutes")
-
-
-def collect(folders: Sequence[Path]) -> list[dict]:
-    """The evaluations in the given folders, by kind then seed: a seed folder's
-    ``evaluation.json``, or every seed of an earlier report's ``study.json`` (its pictures
-    beside it). Folders with neither are skipped; a seed found twice counts once, as found last."""
-    found = {}
-    for folder in folders:
-        folder = Path(folder)
-        if (folder / EVALUATION_FILE).is_file():
-            evaluations = [json.loads((folder / EVALUATION_FILE).read_text())]
-        elif (folder / "study.json").is_file():
-            evaluations = json.loads((folder / "study.json").read_text()).get("evaluations", [])
-        else:
-            continue
-        for evaluation in evaluations:
-            found[(evaluation["kind"], evaluation["seed"])] = {**evaluation, "run_dir": str(folder)}
-    return [found[k] for k in sorted(found)]
-
-
-def seed_folders(dirs: Sequence[str | os.PathLike]) -> list[Path]:
-    """Seed run folders in ``dirs``: each a seed folder itself or a folder of them."""
-    out = []
-    for d in dirs:
-        d = checks.path("--collect", d)
-        if not d.is_dir():
-            raise FileNotFoundError(f"{d} is not a folder; --collect takes study run folders (runs/study) "
-                                    "or seed folders (runs/study/cgan-seed-2017)")
-        if (d / "settings.json").is_file() or (d / "study.json").is_file():
-            out.append(d)
-        else:
-            out.extend(sorted(p for p in d.glob("*-seed-*") if p.is_dir()))
-    return out
-
-
-def build_report(evaluations: list[dict], reference: dict, article: dict | None, command: str) -> dict:
-    """study.json's content: every seed's numbers, and per kind and variant mean ± sd, min-max."""
-    seeds, summary = [], {}
-    diverged = [{"kind": e["kind"], "seed": e["seed"], "iterations": e["iterations"], "message": e["diverged"]}
-                for e in evaluations if e.get("diverged")]
-    for e in evaluations:
-        for variant, row in e["rows"].items():
-            numbers = {**row_numbers(row), "d_steps_per_iteration": e["d_steps_per_iteration"],
-                       "g_steps_per_iteration": e["g_steps_per_iteration"],
-                       "training_minutes": e["training_seconds"] / 60}
-            seeds.append({"kind": e["kind"], "seed": e["seed"], "variant": variant, "iterations": e["iterations"],
-                          "threads": e["settings"].get("threads"), "machine": e["machine"], **numbers})
-    for kind in sorted({s["kind"] for s in seeds}):
-        for variant in dict.fromkeys(s["variant"] for s in seeds if s["kind"] == kind):
-            group = [s for s in seeds if s["kind"] == kind and s["variant"] == variant]
-            summary[f"{kind}: {variant}"] = {k: _mean_sd([g.get(k) for g in group]) for k in SUMMARY_KEYS
-                                             if any(g.get(k) is not None for g in group)}
-    return {"command": command, "seeds": seeds, "summary": summary, "diverged": diverged,
-            "evaluations": [{k: v for k, v in e.items() if k != "run_dir"} for e in evaluations],
-            "reference": {kind: {name: row_numbers(row) for name, row in rows.items()}
-                          for kind, rows in reference.items()},
-            "article_figures": article}
-
-
-def _pct(x):
-    return "" if x is None else f"{100 * x:.1f}%"
-
-
-def _num(x, digits=2):
-    return "" if x is None else f"{x:.{digits}f}"
-
-
-def _ms(stat, fmt):
-    if not stat or stat["mean"] is None:
-        return ""
-    return f"{fmt(stat['mean'])} ± {fmt(stat['sd'])} ({fmt(stat['min'])}–{fmt(stat['max'])})"
-
-
-def markdown(report: dict) -> str:
-    """study.md: the per-seed rows, then mean ± sd (min–max) over seeds, with the ceiling,
-    the floor and, where measured, the article's published figures."""
-    pct = lambda x: f"{100 * x:.1f}%"  # noqa: E731
-    out = [f"Made by `{report['command']}`.", ""]
-    for kind in sorted({s["kind"] for s in report["seeds"]}):
-        rows = [s for s in report["seeds"] if s["kind"] == kind]
-        cond = kind == "cgan"
-        out += [f"## {'CGAN' if cond else 'plain GAN'}: {len({r['seed'] for r in rows})} seeds, "
-                f"{rows[0]['iterations']} iterations each", ""]
-        if cond:
-            out += ["| seed | variant | accuracy, manifold | accuracy, random z | Fréchet distance | FD of the manifolds "
-                    "| worst label: accuracy | worst label: FD | D / G steps per iteration | training minutes |",
-                    "|---" * 10 + "|"]
-            for r in rows:
-                out.append(f"| {r['seed']} | {r['variant']} | {_pct(r['accuracy_manifold'])} | "
-                           f"{_pct(r['accuracy_random_z'])} | {_num(r['fd'])} | {_num(r.get('fd_manifold'))} | "
-                           f"{r['worst_accuracy_label']}: {_pct(r['worst_label_accuracy'])} | "
-                           f"{r['worst_fd_label']}: {_num(r['worst_label_fd'], 1)} | "
-                           f"{r['d_steps_per_iteration']:.2f} / {r['g_steps_per_iteration']:.2f} | "
-                           f"{r['training_minutes']:.1f} |")
-        else:
-            out += ["| seed | variant | Fréchet distance | classes ≥ 5% | largest class share | "
-                    "D / G steps per iteration | training minutes |", "|---" * 7 + "|"]
-            for r in rows:
-                out.append(f"| {r['seed']} | {r['variant']} | {_num(r['fd'])} | {r['classes_over_5pct']} | "
-                           f"{r['largest_class_share']:.2f} | {r['d_steps_per_iteration']:.2f} / "
-                           f"{r['g_steps_per_iteration']:.2f} | {r['training_minutes']:.1f} |")
-        if any(r.get("parzen") is not None for r in rows):
-            out += ["", "Parzen log-likelihood: " + ", ".join(f"seed {r['seed']} {r['variant']}: {r['parzen']:.0f}"
-                                                              for r in rows if r.get("parzen") is not None)]
-        out += ["", "Over seeds: mean ± sd (min–max).", ""]
-        keys = (["accuracy_manifold", "accuracy_random_z", "fd", "fd_manifold", "worst_label_accuracy",
-                 "worst_label_fd"] if cond else ["fd", "classes_over_5pct", "largest_class_share"])
-        keys += ["parzen"] if any(r.get("parzen") is not None for r in rows) else []
-        heads = {"accuracy_manifold": "accuracy, manifold", "accuracy_random_z": "accuracy, random z",
-                 "fd": "Fréchet distance", "fd_manifold": "FD of the manifolds",
-                 "worst_label_accuracy": "worst label's accuracy", "worst_label_fd": "worst label's FD",
-                 "classes_over_5pct": "classes ≥ 5%", "largest_class_share": "largest class share",
-                 "parzen": "Parzen log-likelihood"}
-        fmts = {k: (pct if "accuracy" in k else (lambda x: f"{x:.2f}")) for k in keys}
-        out += ["| | " + " | ".join(heads[k] for k in keys) + " |", "|---" * (len(keys) + 1) + "|"]
-        for name, stats in report["summary"].items():
-            if name.startswith(f"{kind}: "):
-                out.append(f"| {name[len(kind) + 2:]} | " + " | ".join(_ms(stats.get(k), fmts[k]) for k in keys) + " |")
-        for name, numbers in report["reference"].get(kind, {}).items():
-            out.append(f"| {name} | " + " | ".join(fmts[k](numbers[k]) if numbers.get(k) is not None else ""
-                                                   for k in keys) + " |")
-        article = report.get("article_figures")
-        if cond and article:
-            cells = {"accuracy_manifold": pct(article["accuracy_manifold"]["overall"]),
-                     "fd_manifold": f"{article['fd_manifold']:.2f}",
-                     "worst_label_accuracy": pct(min(article["accuracy_manifold"]["per_label"]))}
-            out.append("| the article's published figures (read back from its PNGs) | "
-                       + " | ".join(cells.get(k, "") for k in keys) + " |")
-        out.append("")
-    for d in report.get("diverged", []):
-        out += [f"{d['kind'].upper()} seed {d['seed']} diverged after {d['iterations']} iterations and was not "
-                f"judged: {d['message']}", ""]
-    machines = sorted({s["machine"] for s in report["seeds"]})
-    threads = sorted({str(s["threads"]) for s in report["seeds"]})
-    out += [f"Machine{'s' if len(machines) > 1 else ''}: " + "; ".join(machines)
-            + f". TensorFlow threads per training: {', '.join(threads)} (0: TensorFlow's choice).", ""]
-    return "\n".join(out)
-
-
-def plot_curves(evaluations: list[dict], path: Path) -> None:
-    """Manifold accuracy and Fréchet distance over training, one line a CGAN seed."""
-    from . import metrics
-
-    with atomic_path(path, keep_suffix=True) as tmp:
-        metrics.plot_curves({f"seed {e['seed']}": e["curves"] for e in evaluations if e.get("curves")}, tmp)
-
-
-def write_report(evaluations: list[dict], figs_dir: Path, cache_dir: Path, command: str,
-                 article_figs: str | os.PathLike | None = None) -> dict:
-    """Write study.json, study.md, study_curves.png and every seed's picture into ``figs_dir``."""
-    import shutil
-
-    if not evaluations:
-        raise ValueError("no judged seeds to report: train some first (python -m cgan study --seeds ...)")
-    figs_dir.mkdir(parents=True, exist_ok=True)
-    for e in evaluations:  # each seed's pictures, drawn when it was judged
-        for row in e["rows"].values():
-            name = picture_name(e["kind"], e["seed"], row["decay"])
-            source, target = Path(e["run_dir"]) / name, figs_dir / name
-            if not source.is_file():
-                raise FileNotFoundError(f"{source} is missing: judge the seed again (delete {EVALUATION_FILE} "
-                                        "beside it and run the study command)")
-            if source.resolve() != target.resolve():
-                with atomic_path(target, keep_suffix=True) as tmp:
-                    shutil.copyfile(source, tmp)
-    kinds = sorted({e["kind"] for e in evaluations})
-    options = {(e["per_label"], e["parzen"]) for e in evaluations}
-    if len(options) > 1:
-        raise ValueError("the seeds were judged with different --per-label / --parzen: "
-                         + ", ".join(f"{e['kind']} seed {e['seed']}: {e['per_label']}, parzen {e['parzen']}"
-                                     for e in evaluations) + "; judge them again with the same options")
-    per_label, parzen = options.pop()
-    reference = {kind: reference_rows(kind, per_label, parzen, cache_dir) for kind in kinds}
-    article = published_manifolds(article_figs) if article_figs is not None and "cgan" in kinds else None
-    report = build_report(evaluations, reference, article, command)
-    for name, text in (("study.json", json.dumps(report, indent=1)), ("study.md", markdown(report))):
-        with atomic_path(figs_dir / name) as tmp:
-            tmp.write_text(text)
-    if "cgan" in kinds:
-        plot_curves(evaluations, figs_dir / "study_curves.png")
-    return report
 
 
 # -- the command -----------------------------------------------------------------------------

@@ -20,11 +20,17 @@ TINY_STUDY = ["--iterations", "40", "--batch-size", "32", "--per-label", "20", "
 def cli(*args, **kwargs):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     return subprocess.Popen([sys.executable, "-m", "cgan", "study", *map(str, args)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            **kwargs)
 
 
 def finish(proc, timeout=600):
-    out, err = proc.communicate(timeout=timeout)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the study and the jobs it started
+        proc.communicate()
+        raise
     assert proc.returncode == 0, err[-3000:]
     return out
 
@@ -63,6 +69,8 @@ def test_study_end_to_end(tmp_path):
     md = (figs / "study.md").read_text()
     assert "Over seeds: mean ± sd (min–max)." in md and "real test digits (ceiling)" in md
     assert md.count("| 1 | ") == 3 and md.count("| 2 | ") == 3
+    assert [t["variant"] for t in report["targets"]] == [study.variant_name(0.9), study.variant_name(0.5)]
+    assert "The averaged generator (ours) against its targets (means over seeds):" in md
     # one picture per seed and variant: 2 x 5 manifolds of 420 px, 2 px white gutters, 8-bit grey
     names = sorted(p.name for p in figs.glob("*.png"))
     assert names == sorted(["study_curves.png"] + [f"cgan-seed-{s}{v}.png" for s in (1, 2)
