@@ -409,13 +409,19 @@ def settings_differ(a: Settings, b: Settings, free: frozenset = FREE_SETTINGS) -
     return sorted(k for k in x if k not in free and x[k] != y[k])
 
 
+# What a finished run leaves in its folder besides checkpoints and snapshots: its generator
+# (Run.finish) and the seed study's judgement of it (cgan.study).
+RUN_OUTPUTS = ("generator.npz", "evaluation.json")
+
+
 def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: bool) -> None:
     settings_file = run_dir / "settings.json"
     has_run = settings_file.exists() or (run_dir / "checkpoints").exists()
     if has_run and overwrite:
         for sub in ("checkpoints", "snapshots"):
             shutil.rmtree(run_dir / sub, ignore_errors=True)
-        settings_file.unlink(missing_ok=True)
+        for name in ("settings.json", *RUN_OUTPUTS):  # nothing of the old run may pass for the new one's
+            (run_dir / name).unlink(missing_ok=True)
         return
     if has_run and not resume:
         raise ValueError(f"{run_dir} already holds a run's checkpoints; resume it (resume=True), pick another "

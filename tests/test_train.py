@@ -111,6 +111,14 @@ def test_another_runs_folder_is_not_mixed(small_data, tmp_path):
                    data=small_data)
     assert t.iteration == 4
     t.graph.close()
+    # overwrite=True starts over: nothing of the old run (its generator, a study's judgement of it) is left
+    (tmp_path / "evaluation.json").write_text("{}")
+    assert (tmp_path / "generator.npz").is_file()
+    run = cgan.open_run(TINY.replace(lr_dis=5e-5), tmp_path, overwrite=True, data=small_data)
+    assert not any((tmp_path / name).exists() for name in ("generator.npz", "evaluation.json", "checkpoints",
+                                                           "snapshots"))
+    assert cgan.runfolder.saved_settings(tmp_path).lr_dis == 5e-5
+    run.close()
 
 
 def test_unconditional_run_writes_gan_figures(small_data, tmp_path):
