@@ -22,16 +22,22 @@ def _setting(text: str) -> tuple[str, object]:
     return name.strip(), parsed
 
 
-def _add_run_options(p: argparse.ArgumentParser) -> None:
+def _add_common_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
+    """The options that every training command takes (``study`` sets the seeds its own way)."""
     p.add_argument("--iterations", type=int, help="outer iterations (article: 5000)")
     p.add_argument("--batch-size", type=int, help="images per step (article: 256)")
-    p.add_argument("--seed", type=int, help="seed for a repeatable run (default: a fresh random run)")
+    if seed:
+        p.add_argument("--seed", type=int, help="seed for a repeatable run (default: a fresh random run)")
     p.add_argument("--set", type=_setting, action="append", default=[], metavar="NAME=VALUE",
                    help="any other setting of cgan.Settings, e.g. --set lr_dis=5e-5")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    _add_common_options(p)
     p.add_argument("--overwrite", action="store_true", help="delete the run folder's checkpoints and start over")
     p.add_argument("--restarts", type=int, default=0,
                    help="if a run diverges, start it over with a new seed up to this many times (default 0)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard summaries (losses, steps, manifolds) "
                                                         "into DIR (for `figures`: DIR/cgan and DIR/gan)")
     p.add_argument("--fast", action="store_true",
@@ -183,10 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                                      "spread (figs/study/)")
     p.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds (default 2017 2018 2019 2020 2021)")
     p.add_argument("--unconditional", action="store_true", help="the plain GAN")
-    p.add_argument("--iterations", type=int, help="outer iterations (article: 5000)")
-    p.add_argument("--batch-size", type=int, help="images per step (article: 256)")
-    p.add_argument("--set", type=_setting, action="append", default=[], metavar="NAME=VALUE",
-                   help="any other setting of cgan.Settings")
+    _add_common_options(p, seed=False)
     p.add_argument("--ema", type=float, nargs="*", default=None, metavar="DECAY",
                    help="decays of the averaged generators each run keeps (ours; default 0.99 0.999; none: --ema)")
     p.add_argument("--runs-dir", default="runs/study", help="seed run folders go here (default runs/study)")
@@ -200,7 +203,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--collect", nargs="+", metavar="DIR", help="only merge the judged seed folders in DIR... "
                                                                 "(from one machine or several) into the report")
     p.add_argument("--no-report", action="store_true", help="train and judge only")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
