@@ -11,6 +11,7 @@ A run lives in a folder::
     run_dir/snapshots/period-NNNNN.npz  one manifold snapshot per saved period (uint8)
     run_dir/generator.npz               the trained generator (see GANGraph.from_generator_file),
                                         and its moving averages if settings.ema_decay
+    run_dir/evaluation.json, *.png      a seed study's judgement of it and its pictures (cgan.study)
 
 Every file is written to a temporary name and renamed, so a run that is
 interrupted loses at most the iterations since its last checkpoint, and
@@ -409,18 +410,16 @@ def settings_differ(a: Settings, b: Settings, free: frozenset = FREE_SETTINGS) -
     return sorted(k for k in x if k not in free and x[k] != y[k])
 
 
-# What a finished run leaves in its folder besides checkpoints and snapshots: its generator
-# (Run.finish) and the seed study's judgement of it (cgan.study).
-RUN_OUTPUTS = ("generator.npz", "evaluation.json")
-
-
 def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: bool) -> None:
     settings_file = run_dir / "settings.json"
     has_run = settings_file.exists() or (run_dir / "checkpoints").exists()
     if has_run and overwrite:
+        from .study import EVALUATION_FILE
+
         for sub in ("checkpoints", "snapshots"):
             shutil.rmtree(run_dir / sub, ignore_errors=True)
-        for name in ("settings.json", *RUN_OUTPUTS):  # nothing of the old run may pass for the new one's
+        # nothing of the old run may pass for the new one's: its generator (Run.finish), a study's judgement of it
+        for name in ("settings.json", "generator.npz", EVALUATION_FILE):
             (run_dir / name).unlink(missing_ok=True)
         return
     if has_run and not resume:

@@ -24,13 +24,14 @@ from .study import EVALUATION_FILE, FAITHFUL, picture_name, published_manifolds,
 TARGET_ACCURACY = 0.995        # manifold accuracy
 TARGET_LABEL_ACCURACY = 0.98   # no label's manifold accuracy under this
 TARGET_FD_RATIO = 0.5          # Fréchet distance at most this share of the faithful rows'
+TOLERANCE = 1e-9               # floating-point slack when a mean sits on a target
 
 
 def _mean_sd(values: list[float]) -> dict:
     v = np.asarray([x for x in values if x is not None and np.isfinite(x)], "float64")
     if not len(v):
         return {"mean": None, "sd": None, "min": None, "max": None, "n": 0}
-    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else None,
             "min": float(v.min()), "max": float(v.max()), "n": int(len(v))}
 
 
@@ -111,43 +112,50 @@ def build_report(evaluations: list[dict], reference: dict, article: dict | None,
             "evaluations": [{k: v for k, v in e.items() if k != "run_dir"} for e in evaluations],
             "reference": {kind: {name: row_numbers(row) for name, row in rows.items()}
                           for kind, rows in reference.items()},
-            "article_figures": article, "targets": targets(evaluations, summary)}
+            "article_figures": article, "targets": targets(evaluations)}
 
 
-def targets(evaluations: list[dict], summary: dict) -> list[dict]:
-    """Each averaged CGAN variant against the targets set for it, as means over seeds:
-    manifold accuracy >= 99.5%, no label's (mean) manifold accuracy under 98%, and a
-    Fréchet distance at most half the faithful rows'."""
-    faithful = summary.get(f"cgan: {FAITHFUL}", {}).get("fd")
+def targets(evaluations: list[dict]) -> list[dict]:
+    """Each averaged CGAN variant against the targets set for it, as means over the seeds
+    that judged it: manifold accuracy >= 99.5%, no label's mean manifold accuracy under 98%,
+    and a Fréchet distance at most half the faithful rows' on the same seeds."""
+    judged = [e for e in evaluations if e["kind"] == "cgan" and FAITHFUL in e.get("rows", {})]
+    variants = dict.fromkeys(v for e in judged for v in e["rows"] if v != FAITHFUL)
     out = []
-    for name, stats in summary.items():
-        if not name.startswith("cgan: ") or name == f"cgan: {FAITHFUL}":
-            continue
-        variant = name[len("cgan: "):]
-        per_label = np.mean([e["rows"][variant]["accuracy_manifold"]["per_label"] for e in evaluations
-                             if e["kind"] == "cgan" and variant in e.get("rows", {})], axis=0)
-        fd_ratio = stats["fd"]["mean"] / faithful["mean"] if faithful and faithful["mean"] else None
-        out.append({"variant": variant, "seeds": stats["accuracy_manifold"]["n"],
-                    "accuracy_manifold": stats["accuracy_manifold"]["mean"],
-                    "accuracy_met": stats["accuracy_manifold"]["mean"] >= TARGET_ACCURACY,
+    for variant in variants:
+        rows = [(e["rows"][FAITHFUL], e["rows"][variant]) for e in judged if variant in e["rows"]]
+        accuracy = float(np.mean([r["accuracy_manifold"]["overall"] for _, r in rows]))
+        per_label = np.mean([r["accuracy_manifold"]["per_label"] for _, r in rows], axis=0)
+        fd, fd_faithful = (float(np.mean([pair[k]["fd"] for pair in rows])) for k in (1, 0))
+        ratio = fd / fd_faithful if np.isfinite(fd) and np.isfinite(fd_faithful) and fd_faithful > 0 else None
+        out.append({"variant": variant, "seeds": len(rows),
+                    "accuracy_manifold": accuracy, "accuracy_met": accuracy >= TARGET_ACCURACY - TOLERANCE,
                     "lowest_label": int(np.argmin(per_label)), "lowest_label_accuracy": float(per_label.min()),
-                    "labels_met": bool(per_label.min() >= TARGET_LABEL_ACCURACY),
-                    "fd": stats["fd"]["mean"], "fd_faithful": faithful["mean"] if faithful else None,
-                    "fd_ratio": fd_ratio, "fd_met": fd_ratio is not None and fd_ratio <= TARGET_FD_RATIO})
+                    "labels_met": bool(per_label.min() >= TARGET_LABEL_ACCURACY - TOLERANCE),
+                    "fd": fd if np.isfinite(fd) else None, "fd_faithful": fd_faithful if np.isfinite(fd_faithful)
+                    else None, "fd_ratio": ratio, "fd_met": ratio is not None and ratio <= TARGET_FD_RATIO + TOLERANCE})
     return out
 
 
 def target_lines(report: dict) -> list[str]:
-    """The averaged generator's targets, met or not, one markdown bullet a variant."""
+    """The averaged generator's targets, met or not, one markdown bullet a variant (from
+    the report's ``targets``; reports written before they were kept get them computed)."""
     def met(ok):
         return "met" if ok else "**not met**"
 
-    return [f"- {t['variant']}: manifold accuracy {_pct(t['accuracy_manifold'])} "
-            f"(target ≥ {_pct(TARGET_ACCURACY)}: {met(t['accuracy_met'])}); lowest label, mean over seeds: "
-            f"{t['lowest_label']} at {_pct(t['lowest_label_accuracy'])} (target ≥ {_pct(TARGET_LABEL_ACCURACY)}: "
-            f"{met(t['labels_met'])}); Fréchet distance {_num(t['fd'])}, {t['fd_ratio']:.2f}× the faithful "
-            f"rows' {_num(t['fd_faithful'])} (target ≤ {TARGET_FD_RATIO:g}×: {met(t['fd_met'])})"
-            for t in report.get("targets", [])]
+    def pct(x):  # two decimals: a target is judged on the unrounded number
+        return f"{100 * x:.2f}%"
+
+    lines = []
+    for t in report.get("targets") or targets(report.get("evaluations", [])):
+        fd = ("Fréchet distance not measured" if t["fd_ratio"] is None else
+              f"Fréchet distance {_num(t['fd'])}, {t['fd_ratio']:.3f}× the faithful rows' {_num(t['fd_faithful'])} "
+              f"on the same seeds (target ≤ {TARGET_FD_RATIO:g}×: {met(t['fd_met'])})")
+        lines.append(f"- {t['variant']}, {_seeds(t['seeds'])}: manifold accuracy {pct(t['accuracy_manifold'])} "
+                     f"(target ≥ {_pct(TARGET_ACCURACY)}: {met(t['accuracy_met'])}); the label with the lowest "
+                     f"mean accuracy over seeds: {t['lowest_label']}, {pct(t['lowest_label_accuracy'])} (target ≥ "
+                     f"{_pct(TARGET_LABEL_ACCURACY)}: {met(t['labels_met'])}); {fd}")
+    return lines
 
 
 def article_position(report: dict) -> list[str]:
@@ -157,20 +165,27 @@ def article_position(report: dict) -> list[str]:
     stats = report["summary"].get(f"cgan: {FAITHFUL}")
     if not article or not stats:
         return []
-    measures = [("manifold accuracy", article["accuracy_manifold"]["overall"], "accuracy_manifold", _pct, ""),
+    measures = [("manifold accuracy", article["accuracy_manifold"]["overall"], "accuracy_manifold", _pct,
+                 ("higher than", "lower than"), ""),
                 ("worst label's manifold accuracy", min(article["accuracy_manifold"]["per_label"]),
-                 "worst_label_accuracy", _pct, ""),
+                 "worst_label_accuracy", _pct, ("higher than", "lower than"), ""),
                 ("Fréchet distance of the manifolds", article["fd_manifold"], "fd_manifold", _num,
-                 " (lower is better; reading the published PNGs back blurs their digits, which raises it)")]
+                 ("higher (worse) than", "lower (better) than"),
+                 "; reading the published PNGs back blurs their digits, which raises it")]
     out = []
-    for name, value, key, fmt, note in measures:
+    for name, value, key, fmt, (above, below), note in measures:
         s = stats.get(key)
         if not s or s["mean"] is None:
             continue
-        where = ("above every one of" if value > s["max"] else "below every one of" if value < s["min"]
-                 else "within the range of")
-        out.append(f"- {name}: the article's {fmt(value)} is {where} our {s['n']} faithful seeds "
-                   f"({fmt(s['min'])}–{fmt(s['max'])}, mean {fmt(s['mean'])}){note}")
+        if s["n"] == 1:
+            where = f"{above if value > s['max'] else below if value < s['min'] else 'equal to'} our one faithful seed's"
+            ours = fmt(s["mean"])
+        else:
+            where = (f"{above} every one of" if value > s["max"] else f"{below} every one of" if value < s["min"]
+                     else "within the range of")
+            where += f" our {s['n']} faithful seeds"
+            ours = f"{fmt(s['min'])}–{fmt(s['max'])}, mean {fmt(s['mean'])}"
+        out.append(f"- {name}: the article's {fmt(value)} is {where} ({ours}{note})")
     return out
 
 
@@ -185,39 +200,63 @@ def judgement(report: dict) -> list[str]:
     return out
 
 
-def _article_cells(article: dict) -> dict:
-    """The article's published figures in the summary tables' columns."""
-    return {"accuracy_manifold": _pct(article["accuracy_manifold"]["overall"]),
-            "fd_manifold": _num(article["fd_manifold"]),
-            "worst_label_accuracy": _pct(min(article["accuracy_manifold"]["per_label"]))}
+HEADS = {"accuracy_manifold": "accuracy, manifold", "accuracy_random_z": "accuracy, random z",
+         "fd": "Fréchet distance", "fd_manifold": "FD of the manifolds",
+         "worst_label_accuracy": "worst label's accuracy", "worst_label_fd": "worst label's FD",
+         "classes_over_5pct": "classes ≥ 5%", "largest_class_share": "largest class share",
+         "parzen": "Parzen log-likelihood"}
+
+
+def _fmt(key: str):
+    return _pct if "accuracy" in key else _num
+
+
+def _summary_table(report: dict, kind: str, keys: list[str], title: str, with_reference: bool) -> list[str]:
+    """Mean ± sd (min-max) over seeds of ``keys``, a row per variant; then, if asked, the
+    ceiling and the floor; and the article's published figures (CGAN), where measured."""
+    out = [f"| {title} | " + " | ".join(HEADS[k] for k in keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    for name, stats in report["summary"].items():
+        if name.startswith(f"{kind}: "):
+            out.append(f"| {name[len(kind) + 2:]} | " + " | ".join(_ms(stats.get(k), _fmt(k)) for k in keys) + " |")
+    if with_reference:
+        for name, numbers in report["reference"].get(kind, {}).items():
+            out.append(f"| {name} | " + " | ".join(_fmt(k)(numbers.get(k)) for k in keys) + " |")
+    article = report.get("article_figures")
+    if kind == "cgan" and article:
+        cells = {"accuracy_manifold": _pct(article["accuracy_manifold"]["overall"]),
+                 "fd_manifold": _num(article["fd_manifold"]),
+                 "worst_label_accuracy": _pct(min(article["accuracy_manifold"]["per_label"]))}
+        out.append("| the article's published figures (read back from its PNGs) | "
+                   + " | ".join(cells.get(k, "") for k in keys) + " |")
+    return out
+
+
+def _diverged_lines(report: dict, kind: str) -> list[str]:
+    return [f"{kind.upper()} seed {d['seed']} diverged after {d['iterations']} iterations and is in none of these "
+            f"numbers: {d['message']}" for d in report.get("diverged", []) if d["kind"] == kind]
+
+
+def _seeds(n: int) -> str:
+    return "one seed" if n == 1 else f"{n} seeds"
+
+
+def _kinds(report: dict) -> list[str]:
+    return sorted({s["kind"] for s in report["seeds"]} | {d["kind"] for d in report.get("diverged", [])})
 
 
 def quote(report: dict) -> str:
     """What the README and the notebook quote of a study: per kind, mean ± sd (min-max)
-    over seeds of the main numbers, then where the article's published figures fall and the
-    averaged generator's targets."""
+    over seeds of the main numbers, the seeds that diverged, then where the article's
+    published figures fall and the averaged generator's targets."""
     out = []
-    for kind in sorted({s["kind"] for s in report["seeds"]}):
-        names = [n for n in report["summary"] if n.startswith(f"{kind}: ")]
-        n = max(report["summary"][name]["fd"]["n"] for name in names)
-        if kind == "cgan":
-            keys = ["accuracy_manifold", "accuracy_random_z", "fd", "worst_label_accuracy"]
-            heads = ["accuracy, manifold", "accuracy, random z", "Fréchet distance", "worst label's accuracy"]
-        else:
-            keys, heads = ["fd", "classes_over_5pct", "largest_class_share"], \
-                ["Fréchet distance", "classes ≥ 5%", "largest class share"]
-        fmts = {k: (_pct if "accuracy" in k else _num) for k in keys}
-        out += [f"| {'CGAN' if kind == 'cgan' else 'plain GAN'}, mean ± sd over {n} seeds (min–max) | "
-                + " | ".join(heads) + " |", "|---" * (len(keys) + 1) + "|"]
-        for name in names:
-            stats = report["summary"][name]
-            out.append(f"| {name[len(kind) + 2:]} | " + " | ".join(_ms(stats.get(k), fmts[k]) for k in keys) + " |")
-        article = report.get("article_figures")
-        if kind == "cgan" and article:
-            cells = {k: v for k, v in _article_cells(article).items() if k in keys}
-            out.append("| the article's published figures (read back from its PNGs) | "
-                       + " | ".join(cells.get(k, "") for k in keys) + " |")
-        out.append("")
+    for kind in _kinds(report):
+        judged = sorted({s["seed"] for s in report["seeds"] if s["kind"] == kind})
+        keys = (["accuracy_manifold", "accuracy_random_z", "fd", "worst_label_accuracy"] if kind == "cgan"
+                else ["fd", "classes_over_5pct", "largest_class_share"])
+        title = f"{'CGAN' if kind == 'cgan' else 'plain GAN'}, mean ± sd over {_seeds(len(judged))} (min–max)"
+        out += [*(_summary_table(report, kind, keys, title, with_reference=False) if judged else []), ""]
+        diverged = _diverged_lines(report, kind)
+        out += [*diverged, ""] if diverged else []
         if kind == "cgan":
             out += judgement(report)
     return "\n".join(out)
@@ -234,20 +273,23 @@ def _num(x, digits=2):
 def _ms(stat, fmt):
     if not stat or stat["mean"] is None:
         return ""
+    if stat["n"] == 1:
+        return f"{fmt(stat['mean'])} (one seed)"
     return f"{fmt(stat['mean'])} ± {fmt(stat['sd'])} ({fmt(stat['min'])}–{fmt(stat['max'])})"
 
 
 def markdown(report: dict) -> str:
-    """study.md: the per-seed rows, then mean ± sd (min–max) over seeds, with the ceiling,
-    the floor and, where measured, the article's published figures."""
-    pct = lambda x: f"{100 * x:.1f}%"  # noqa: E731
+    """study.md: the per-seed rows, then mean ± sd (min-max) over seeds, with the ceiling,
+    the floor and, where measured, the article's published figures; the seeds that
+    diverged; where the article's figures fall; the averaged generator's targets."""
     out = [f"Made by `{report['command']}`.", ""]
-    for kind in sorted({s["kind"] for s in report["seeds"]}):
+    for kind in _kinds(report):
         rows = [s for s in report["seeds"] if s["kind"] == kind]
         cond = kind == "cgan"
-        out += [f"## {'CGAN' if cond else 'plain GAN'}: {len({r['seed'] for r in rows})} seeds, "
-                f"{rows[0]['iterations']} iterations each", ""]
-        if cond:
+        iterations = sorted({r["iterations"] for r in rows})
+        out += [f"## {'CGAN' if cond else 'plain GAN'}: {_seeds(len({r['seed'] for r in rows}))} judged"
+                + (f", {', '.join(map(str, iterations))} iterations each" if rows else ""), ""]
+        if cond and rows:
             out += ["| seed | variant | accuracy, manifold | accuracy, random z | Fréchet distance | FD of the manifolds "
                     "| worst label: accuracy | worst label: FD | D / G steps per iteration | training minutes |",
                     "|---" * 10 + "|"]
@@ -258,7 +300,7 @@ def markdown(report: dict) -> str:
                            f"{r['worst_fd_label']}: {_num(r['worst_label_fd'], 1)} | "
                            f"{r['d_steps_per_iteration']:.2f} / {r['g_steps_per_iteration']:.2f} | "
                            f"{r['training_minutes']:.1f} |")
-        else:
+        elif rows:
             out += ["| seed | variant | Fréchet distance | classes ≥ 5% | largest class share | "
                     "D / G steps per iteration | training minutes |", "|---" * 7 + "|"]
             for r in rows:
@@ -268,34 +310,16 @@ def markdown(report: dict) -> str:
         if any(r.get("parzen") is not None for r in rows):
             out += ["", "Parzen log-likelihood: " + ", ".join(f"seed {r['seed']} {r['variant']}: {r['parzen']:.0f}"
                                                               for r in rows if r.get("parzen") is not None)]
-        out += ["", "Over seeds: mean ± sd (min–max).", ""]
-        keys = (["accuracy_manifold", "accuracy_random_z", "fd", "fd_manifold", "worst_label_accuracy",
-                 "worst_label_fd"] if cond else ["fd", "classes_over_5pct", "largest_class_share"])
-        keys += ["parzen"] if any(r.get("parzen") is not None for r in rows) else []
-        heads = {"accuracy_manifold": "accuracy, manifold", "accuracy_random_z": "accuracy, random z",
-                 "fd": "Fréchet distance", "fd_manifold": "FD of the manifolds",
-                 "worst_label_accuracy": "worst label's accuracy", "worst_label_fd": "worst label's FD",
-                 "classes_over_5pct": "classes ≥ 5%", "largest_class_share": "largest class share",
-                 "parzen": "Parzen log-likelihood"}
-        fmts = {k: (pct if "accuracy" in k else (lambda x: f"{x:.2f}")) for k in keys}
-        out += ["| | " + " | ".join(heads[k] for k in keys) + " |", "|---" * (len(keys) + 1) + "|"]
-        for name, stats in report["summary"].items():
-            if name.startswith(f"{kind}: "):
-                out.append(f"| {name[len(kind) + 2:]} | " + " | ".join(_ms(stats.get(k), fmts[k]) for k in keys) + " |")
-        for name, numbers in report["reference"].get(kind, {}).items():
-            out.append(f"| {name} | " + " | ".join(fmts[k](numbers[k]) if numbers.get(k) is not None else ""
-                                                   for k in keys) + " |")
-        article = report.get("article_figures")
-        if cond and article:
-            cells = _article_cells(article)
-            out.append("| the article's published figures (read back from its PNGs) | "
-                       + " | ".join(cells.get(k, "") for k in keys) + " |")
-        out.append("")
+        if rows:
+            keys = (["accuracy_manifold", "accuracy_random_z", "fd", "fd_manifold", "worst_label_accuracy",
+                     "worst_label_fd"] if cond else ["fd", "classes_over_5pct", "largest_class_share"])
+            keys += ["parzen"] if any(r.get("parzen") is not None for r in rows) else []
+            out += ["", "Over seeds: mean ± sd (min–max).", "",
+                    *_summary_table(report, kind, keys, "", with_reference=True), ""]
+        diverged = _diverged_lines(report, kind)
+        out += [*diverged, ""] if diverged else []
         if cond:
             out += judgement(report)
-    for d in report.get("diverged", []):
-        out += [f"{d['kind'].upper()} seed {d['seed']} diverged after {d['iterations']} iterations and was not "
-                f"judged: {d['message']}", ""]
     machines = sorted({s["machine"] for s in report["seeds"]})
     threads = sorted({str(s["threads"]) for s in report["seeds"]})
     out += [f"Machine{'s' if len(machines) > 1 else ''}: " + "; ".join(machines)
