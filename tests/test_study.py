@@ -100,6 +100,27 @@ def test_study_end_to_end(tmp_path):
         assert study.read_evaluation(seed1, other, per_label, False) is None
 
 
+def test_plain_gan_study(tmp_path):
+    """--unconditional: the plain GAN's seeds are judged by coverage and Fréchet distance, and
+    each picture is its one manifold."""
+    from cgan import study_report
+
+    figs = tmp_path / "figs"
+    finish(cli("--unconditional", "--seeds", 3, "--no-progress", "--runs-dir", tmp_path / "runs", "--figs-dir", figs,
+               "--iterations", 40, "--batch-size", 32, "--per-label", 20, "--ema", 0.9))
+    report = json.loads((figs / "study.json").read_text())
+    assert [(r["kind"], r["seed"], r["variant"]) for r in report["seeds"]] == [
+        ("gan", 3, study.FAITHFUL), ("gan", 3, study.variant_name(0.9))]
+    assert set(report["reference"]["gan"]) == {"real test digits (ceiling)", "untrained GAN (floor)"}
+    assert report["targets"] == [] and "accuracy_manifold" not in report["seeds"][0]
+    assert 1 <= report["seeds"][0]["classes_over_5pct"] <= 10
+    for name in ("gan-seed-3.png", "gan-seed-3-ema-0.9.png"):
+        picture = Image.open(figs / name)
+        assert picture.mode == "L" and picture.size == (420 + 2 * 2, 420 + 2 * 2)
+    assert study_report.quote(report).startswith("| plain GAN, mean ± sd over one seed (min–max) |")
+    assert "## plain GAN: one seed judged, 40 iterations each" in (figs / "study.md").read_text()
+
+
 def test_seed_picture_layout():
     class Fake:
         settings = study.Settings(grid_size=2)
