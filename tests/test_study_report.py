@@ -159,3 +159,11 @@ def test_a_plain_gan_study_and_one_without_averages():
         del e["rows"][AVERAGED]
     report = study_report.build_report(faithful_only, {}, None, "test")
     assert report["targets"] == [] and "targets" not in study_report.markdown(report)
+
+
+def test_the_readme_quotes_the_committed_study():
+    """The README's study table and its lines about the article and the targets are the
+    committed figs/study/study.json's, as cgan.study_report.quote writes them."""
+    report = json.loads((ROOT / "figs" / "study" / "study.json").read_text())
+    assert "\n" + study_report.quote(report).strip("\n") + "\n<!-- end of the study quote -->" in \
+        (ROOT / "README.md").read_text()
