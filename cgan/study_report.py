@@ -244,12 +244,22 @@ def _kinds(report: dict) -> list[str]:
     return sorted({s["kind"] for s in report["seeds"]} | {d["kind"] for d in report.get("diverged", [])})
 
 
-def quote(report: dict) -> str:
+KINDS = ("cgan", "gan")
+
+
+def quote(report: dict, kinds: Sequence[str] | None = None) -> str:
     """What the README and the notebook quote of a study: per kind, mean ± sd (min-max)
     over seeds of the main numbers, the seeds that diverged, then where the article's
-    published figures fall and the averaged generator's targets."""
+    published figures fall and the averaged generator's targets. `kinds` keeps only
+    those kinds ("cgan", "gan"; all that the study holds when None)."""
+    if kinds is not None:
+        unknown = sorted(set(kinds) - set(KINDS))
+        if unknown or isinstance(kinds, str):
+            raise ValueError(f"quote: kinds={kinds!r} is invalid; accepted: a list of {KINDS}")
     out = []
     for kind in _kinds(report):
+        if kinds is not None and kind not in kinds:
+            continue
         judged = sorted({s["seed"] for s in report["seeds"] if s["kind"] == kind})
         keys = (["accuracy_manifold", "accuracy_random_z", "fd", "worst_label_accuracy"] if kind == "cgan"
                 else ["fd", "classes_over_5pct", "largest_class_share"])

@@ -161,6 +161,20 @@ def test_a_plain_gan_study_and_one_without_averages():
     assert report["targets"] == [] and "targets" not in study_report.markdown(report)
 
 
+def test_the_quote_keeps_the_kinds_asked_for():
+    report = study_report.build_report(two_seeds() + [gan_evaluation(1, [0.1] * 10)], {}, None, "test")
+    both = study_report.quote(report)
+    cgan_only = study_report.quote(report, kinds=["cgan"])
+    gan_only = study_report.quote(report, kinds=("gan",))
+    assert "| CGAN, mean" in both and "| plain GAN, mean" in both
+    assert "| CGAN, mean" in cgan_only and "plain GAN" not in cgan_only and "targets" in cgan_only
+    assert gan_only.startswith("| plain GAN, mean") and "CGAN" not in gan_only and "targets" not in gan_only
+    assert cgan_only.strip("\n") in both
+    for bad in ("cgan", ["cgan", "vae"]):
+        with pytest.raises(ValueError, match="kinds=.*accepted"):
+            study_report.quote(report, kinds=bad)
+
+
 def test_the_readme_quotes_the_committed_study():
     """The README's study table and its lines about the article and the targets are the
     committed figs/study/study.json's, as cgan.study_report.quote writes them."""
