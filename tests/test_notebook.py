@@ -18,6 +18,7 @@ import tensorflow as tf
 from PIL import Image
 
 import cgan
+from cgan import study_report
 from cgan.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,6 +141,12 @@ def test_committed_notebook_holds_a_full_run_whose_manifolds_are_figs():
     assert not any("image/gif" in o.get("data", {}) for c in code for o in c["outputs"])
     assert "../figs/manifold_0.gif" in texts or any("../figs/manifold_0.gif" in json.dumps(o)
                                                    for c in code for o in c["outputs"])
+    # the results section quotes the committed seed study's CGAN part, word for word
+    quoting = next(c for c in code if "study_report.quote" in "".join(c["source"]))
+    shown = "".join("".join(o["data"]["text/markdown"])
+                    for o in quoting["outputs"] if "text/markdown" in o.get("data", {}))
+    study = json.loads((ROOT / "figs" / "study" / "study.json").read_text())
+    assert shown == study_report.quote(study, kinds=["cgan"])
 
 
 def test_jupyter_opens_notebooks():
