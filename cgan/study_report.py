@@ -244,20 +244,22 @@ def _kinds(report: dict) -> list[str]:
     return sorted({s["kind"] for s in report["seeds"]} | {d["kind"] for d in report.get("diverged", [])})
 
 
-KINDS = ("cgan", "gan")
-
-
 def quote(report: dict, kinds: Sequence[str] | None = None) -> str:
     """What the README and the notebook quote of a study: per kind, mean ± sd (min-max)
     over seeds of the main numbers, the seeds that diverged, then where the article's
-    published figures fall and the averaged generator's targets. `kinds` keeps only
-    those kinds ("cgan", "gan"; all that the study holds when None)."""
+    published figures fall and the averaged generator's targets. ``kinds`` (a list of
+    "cgan" / "gan") keeps only those kinds; None keeps every kind the study holds."""
+    held = _kinds(report)
     if kinds is not None:
-        unknown = sorted(set(kinds) - set(KINDS))
-        if unknown or isinstance(kinds, str):
-            raise ValueError(f"quote: kinds={kinds!r} is invalid; accepted: a list of {KINDS}")
+        if not isinstance(kinds, (list, tuple)) or not kinds:
+            raise ValueError(f"quote: kinds={kinds!r} is not a non-empty list; accepted: a list of the kinds "
+                             f"this study holds, {held}, or None for all")
+        missing = [k for k in kinds if k not in held]
+        if missing:
+            raise ValueError(f"quote: kinds={list(kinds)!r} asks for {missing}, which this study does not hold; "
+                             f"accepted: a list of {held}, or None for all")
     out = []
-    for kind in _kinds(report):
+    for kind in held:
         if kinds is not None and kind not in kinds:
             continue
         judged = sorted({s["seed"] for s in report["seeds"] if s["kind"] == kind})

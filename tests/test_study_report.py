@@ -170,9 +170,14 @@ def test_the_quote_keeps_the_kinds_asked_for():
     assert "| CGAN, mean" in cgan_only and "plain GAN" not in cgan_only and "targets" in cgan_only
     assert gan_only.startswith("| plain GAN, mean") and "CGAN" not in gan_only and "targets" not in gan_only
     assert cgan_only.strip("\n") in both
-    for bad in ("cgan", ["cgan", "vae"]):
-        with pytest.raises(ValueError, match="kinds=.*accepted"):
+    for bad in ("cgan", 5, []):
+        with pytest.raises(ValueError, match=r"is not a non-empty list; accepted: a list of .*\['cgan', 'gan'\]"):
             study_report.quote(report, kinds=bad)
+    with pytest.raises(ValueError, match=r"asks for \['vae'\], which this study does not hold"):
+        study_report.quote(report, kinds=["cgan", "vae"])
+    cgan_study = study_report.build_report(two_seeds(), {}, None, "test")
+    with pytest.raises(ValueError, match=r"asks for \['gan'\].*accepted: a list of \['cgan'\]"):
+        study_report.quote(cgan_study, kinds=["gan"])
 
 
 def test_the_readme_quotes_the_committed_study():
