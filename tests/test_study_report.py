@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cgan import study_report
-from cgan.study import FAITHFUL, variant_name
+from cgan.study import FAITHFUL, picture_name, variant_name
 
 ROOT = Path(__file__).resolve().parents[1]
 AVERAGED = variant_name(0.999)
@@ -186,3 +186,12 @@ def test_the_readme_quotes_the_committed_study():
     report = json.loads((ROOT / "figs" / "study" / "study.json").read_text())
     assert "\n" + study_report.quote(report).strip("\n") + "\n<!-- end of the study quote -->" in \
         (ROOT / "README.md").read_text()
+
+
+def test_the_committed_study_has_every_seeds_pictures_and_stays_under_8_mb():
+    folder = ROOT / "figs" / "study"
+    report = json.loads((folder / "study.json").read_text())
+    expected = {picture_name(s["kind"], s["seed"], row["decay"])
+                for s in report["evaluations"] for row in s["rows"].values()}
+    assert expected and expected == {p.name for p in folder.glob("*-seed-*.png")}
+    assert sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) < 8 * 1024 * 1024
