@@ -21,7 +21,7 @@ _EXPORTS = {
     "draw_manifolds": "manifold", "grid": "manifold", "manifold_digits": "manifold", "manifold_z": "manifold",
     "plot_manifold": "manifold", "tile": "manifold", "write_gif": "manifold",
     "add_units_to_conv2d": "networks", "build_discriminator": "networks", "build_generator": "networks",
-    "ARTICLE_SAVE_PERIODS": "settings", "Settings": "settings",
+    "ARTICLE_SAVE_PERIODS": "settings", "PRESETS": "settings", "Settings": "settings",
     "Run": "runfolder", "open_run": "runfolder", "read_snapshots": "runfolder", "TrainingDiverged": "runfolder",
     "Trainer": "training", "prepare": "training", "train": "training",
     "RunFolderInUse": "runlock",

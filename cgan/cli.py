@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .settings import Settings
+from .settings import PRESETS, Settings
 
 
 def _setting(text: str) -> tuple[str, object]:
@@ -28,6 +28,12 @@ def _add_common_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
     p.add_argument("--batch-size", type=int, help="images per step (article: 256)")
     if seed:
         p.add_argument("--seed", type=int, help="seed for a repeatable run (default: a fresh random run)")
+    p.add_argument("--preset", default="printed", metavar="NAME",
+                   help="start from a named preset of cgan.Settings: " + "; ".join(
+                       f"{name} ({', '.join(f'{k}={v!r}' for k, v in changes.items()) or 'the defaults'})"
+                       for name, changes in PRESETS.items())
+                   + " (default printed: the article's printed code; published: the numbers that drew its "
+                     "published figures)")
     p.add_argument("--set", type=_setting, action="append", default=[], metavar="NAME=VALUE",
                    help="any other setting of cgan.Settings, e.g. --set lr_dis=5e-5")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -56,6 +62,17 @@ def fast_settings() -> dict:
     return fast
 
 
+def default_dirs(command: str, preset: str = "printed") -> tuple[str, str]:
+    """Where ``figures`` and ``study`` put their run folders and figures by default:
+    ``runs``/``figs`` and ``runs/study``/``figs/study`` at the printed settings; a preset's
+    beside them (``runs/published``/``figs/published``, ``runs/study-published``/``figs/study-published``)."""
+    runs, figs = {"figures": ("runs", "figs"), "study": ("runs/study", "figs/study")}[command]
+    if preset == "printed":
+        return runs, figs
+    sep = "-" if command == "study" else "/"
+    return f"{runs}{sep}{preset}", f"{figs}{sep}{preset}"
+
+
 def _settings(args: argparse.Namespace, **fixed) -> Settings:
     changes = dict(fast_settings()) if args.fast else {}
     changes.update(args.set)
@@ -67,7 +84,7 @@ def _settings(args: argparse.Namespace, **fixed) -> Settings:
             raise ValueError(f"--set {name}={changes[name]!r} contradicts the command ({name}={value!r}); "
                              + ("use --unconditional for the plain GAN" if name == "conditional" else "drop it"))
     changes.update(fixed)
-    return Settings().replace(**changes)
+    return Settings.preset(args.preset, **changes)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -136,7 +153,7 @@ def _study(args: argparse.Namespace, argv: list[str]) -> int:
         threads = base.threads
     if jobs > 1:
         child = ["--runs-dir", str(runs_dir), "--per-label", str(args.per_label), "--ema", *map(str, args.ema),
-                 "--no-progress", "--no-report", "--jobs", "1"]
+                 "--preset", args.preset, "--no-progress", "--no-report", "--jobs", "1"]
         for flag, value in (("--iterations", args.iterations), ("--batch-size", args.batch_size)):
             child += [flag, str(value)] if value is not None else []
         for name, value in args.set:
@@ -172,8 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     _add_run_options(p)
 
     p = sub.add_parser("figures", help="regenerate every article figure: the CGAN's and the plain GAN's")
-    p.add_argument("--figs-dir", default="figs", help="where the figures go (default figs)")
-    p.add_argument("--runs-dir", default="runs", help="run folders runs/cgan and runs/gan (default runs)")
+    p.add_argument("--figs-dir", default=None, help="where the figures go (default figs; figs/NAME for --preset "
+                                                    "NAME other than printed)")
+    p.add_argument("--runs-dir", default=None, help="run folders RUNS/cgan and RUNS/gan (default runs; runs/NAME for "
+                                                    "--preset NAME other than printed)")
     _add_run_options(p)
 
     p = sub.add_parser("evaluate", help="judge trained generators: classifier accuracy, Fréchet distance, "
@@ -192,8 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     _add_common_options(p, seed=False)
     p.add_argument("--ema", type=float, nargs="*", default=None, metavar="DECAY",
                    help="decays of the averaged generators each run keeps (ours; default 0.99 0.999; none: --ema)")
-    p.add_argument("--runs-dir", default="runs/study", help="seed run folders go here (default runs/study)")
-    p.add_argument("--figs-dir", default="figs/study", help="the report goes here (default figs/study)")
+    p.add_argument("--runs-dir", default=None, help="seed run folders go here (default runs/study; "
+                                                    "runs/study-NAME for --preset NAME other than printed)")
+    p.add_argument("--figs-dir", default=None, help="the report goes here (default figs/study; figs/study-NAME for "
+                                                    "--preset NAME other than printed)")
     p.add_argument("--jobs", type=int, default=None,
                    help="seeds trained at once, the cores split between them (default: one job a core, at "
                         "most one a seed)")
@@ -206,6 +227,12 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    if getattr(args, "preset", "printed") not in PRESETS:
+        parser.error(f"--preset {args.preset!r} is unknown; known presets: {', '.join(sorted(PRESETS))}")
+    if args.command in ("study", "figures"):
+        runs, figs = default_dirs(args.command, args.preset)
+        args.runs_dir = args.runs_dir or runs
+        args.figs_dir = args.figs_dir or figs
     if args.command == "study":
         from . import study
         from .runlock import RunFolderInUse

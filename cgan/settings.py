@@ -1,7 +1,9 @@
 """All hyper-parameters of the article in one frozen settings object.
 
-Every default is the article's value; derive variants with
-``dataclasses.replace(settings, ...)`` or :meth:`Settings.from_dict`.
+Every default is the article's value as printed; derive variants with
+:meth:`Settings.replace` or :meth:`Settings.from_dict`, or start from a named preset
+(:data:`PRESETS`, :meth:`Settings.preset`): ``Settings.published()`` holds the numbers that
+drew the article's published figures.
 """
 from __future__ import annotations
 
@@ -12,6 +14,18 @@ from typing import Any, Mapping
 # The periods (of ``batches_per_period`` iterations) at which the article draws
 # a manifold snapshot: every period for the first 100, then every 10th up to 1000.
 ARTICLE_SAVE_PERIODS: tuple[int, ...] = tuple(range(100)) + tuple(range(100, 1000, 10))
+
+# Named presets: the settings each changes from the defaults (the article's printed code).
+# The article's repository (msurtsukov/ae_vae_gan) committed its figures (figs5/: manifold_0.png
+# ... manifold_9.png, their GIFs, GAN_manifold.png) once, in be4bd16 ("push all", 2017-06-17
+# 19:18 +0300), from a notebook whose discriminator optimizer was RMSPropOptimizer(0.001) and
+# whose k_step was 10. Two days later b45fd82 (2017-06-19 03:33 +0300) changed those two lines to
+# RMSPropOptimizer(0.0001) and k_step = 5, the numbers the article prints, and never redrew the
+# figures; nothing else in the code cells changed but a comment.
+PRESETS: dict[str, dict[str, Any]] = {
+    "printed": {},                                 # the article's printed code: the defaults
+    "published": {"lr_dis": 1e-3, "k_step": 10},   # what drew the published figures (be4bd16)
+}
 
 
 @dataclass(frozen=True)
@@ -118,6 +132,21 @@ class Settings:
         need("save_periods", isinstance(periods, (tuple, list, range))
              and all(is_int(p) and p >= 0 for p in periods), "a sequence of integers >= 0")
         object.__setattr__(self, "save_periods", tuple(sorted(set(periods))))
+
+    @classmethod
+    def preset(cls, name: str, **changes: Any) -> "Settings":
+        """The named preset (a key of :data:`PRESETS`), then ``changes``; an unknown name is a
+        ``ValueError`` listing the known ones."""
+        if not isinstance(name, str) or name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(sorted(PRESETS))}")
+        return cls().replace(**{**PRESETS[name], **changes})
+
+    @classmethod
+    def published(cls, **changes: Any) -> "Settings":
+        """The settings that drew the article's published figures: ``lr_dis=1e-3`` and
+        ``k_step=10`` (msurtsukov/ae_vae_gan be4bd16, 2017-06-17), where the printed code, our
+        default, has ``1e-4`` and ``5`` (b45fd82, 2017-06-19). See :data:`PRESETS`."""
+        return cls.preset("published", **changes)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "Settings":

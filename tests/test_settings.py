@@ -1,0 +1,60 @@
+"""Settings presets: the article's printed code (the defaults) and the numbers that drew its
+published figures (msurtsukov/ae_vae_gan be4bd16)."""
+import json
+
+import pytest
+
+import cgan
+from cgan.cli import default_dirs, main
+
+
+def test_the_published_preset_holds_the_figure_time_numbers():
+    published = cgan.Settings.published()
+    assert (published.lr_dis, published.k_step) == (1e-3, 10)
+    assert published == cgan.Settings.preset("published") == cgan.Settings(lr_dis=1e-3, k_step=10)
+    # nothing else moves: the generator's rate, the exits, the sizes stay the printed ones
+    printed = cgan.Settings().to_dict()
+    changed = {k for k, v in published.to_dict().items() if printed[k] != v}
+    assert changed == {"lr_dis", "k_step"}
+
+
+def test_the_defaults_are_the_printed_preset_and_unchanged():
+    assert cgan.Settings.preset("printed") == cgan.Settings()
+    assert (cgan.Settings().lr_dis, cgan.Settings().k_step, cgan.Settings().lr_gen) == (1e-4, 5, 3e-4)
+    assert cgan.PRESETS["printed"] == {}
+
+
+def test_changes_apply_over_a_preset_and_are_checked():
+    s = cgan.Settings.published(seed=3, k_step=7)
+    assert (s.lr_dis, s.k_step, s.seed) == (1e-3, 7, 3)
+    with pytest.raises(ValueError, match="unknown setting"):
+        cgan.Settings.published(nope=1)
+
+
+@pytest.mark.parametrize("name", ["publish", "", None, "Published"])
+def test_an_unknown_preset_is_a_value_error_listing_the_known_ones(name):
+    with pytest.raises(ValueError, match=r"unknown preset .*known presets: printed, published"):
+        cgan.Settings.preset(name)
+
+
+def test_the_cli_refuses_an_unknown_preset(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["figures", "--preset", "publishd"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "'publishd' is unknown" in err and "printed, published" in err
+
+
+def test_a_presets_runs_and_figures_go_beside_the_printed_ones():
+    assert default_dirs("figures") == ("runs", "figs")
+    assert default_dirs("figures", "published") == ("runs/published", "figs/published")
+    assert default_dirs("study") == ("runs/study", "figs/study")
+    assert default_dirs("study", "published") == ("runs/study-published", "figs/study-published")
+
+
+def test_train_with_the_preset_trains_at_its_numbers_and_set_wins(tmp_path):
+    run = tmp_path / "run"
+    code = main(["train", "--preset", "published", "--iterations", "0", "--batch-size", "16", "--seed", "1",
+                 "--set", "grid_size=3", "--set", "lr_gen=5e-4", "--run-dir", str(run), "--no-progress"])
+    assert code == 0
+    saved = json.loads((run / "settings.json").read_text())
+    assert (saved["lr_dis"], saved["k_step"], saved["lr_gen"]) == (1e-3, 10, 5e-4)
