@@ -30,7 +30,7 @@ _EXPORTS = {
 }
 _SUBMODULES = {"averaging", "checks", "classifier", "cli", "cpu", "data", "diagrams", "explore", "display", "files",
                "graph", "manifold", "metrics", "networks", "runfolder", "runlock", "settings", "study",
-               "study_report", "tensorboard_log", "training", "weightfile"}
+               "study_report", "tensorboard_log", "training", "web", "weightfile"}
 
 __all__ = sorted([*_EXPORTS, "metrics"])
 

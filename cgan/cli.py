@@ -1,4 +1,4 @@
-"""Command line: ``python -m cgan train``, ``figures``, ``evaluate`` and ``study``."""
+"""Command line: ``python -m cgan train``, ``figures``, ``evaluate``, ``study`` and ``web``."""
 from __future__ import annotations
 
 import argparse
@@ -225,8 +225,21 @@ def main(argv: list[str] | None = None) -> int:
                                                                 "(from one machine or several) into the report")
     p.add_argument("--no-report", action="store_true", help="train and judge only")
 
+    p = sub.add_parser("web", help="write the static page's weight files (web/weights/*.js) from the shipped "
+                                   "generators")
+    p.add_argument("folder", nargs="?", default="web", help="the page's folder (default web)")
+
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    if args.command == "web":
+        from . import web
+
+        try:
+            for path in web.export(args.folder):
+                print(f"{path} ({path.stat().st_size / 1e6:.2f} MB)")
+        except (ValueError, FileNotFoundError) as exc:
+            parser.error(str(exc))
+        return 0
     if getattr(args, "preset", "printed") not in PRESETS:
         parser.error(f"--preset {args.preset!r} is unknown; known presets: {', '.join(sorted(PRESETS))}")
     if args.command in ("study", "figures"):

@@ -32,7 +32,8 @@ from .networks import (DISCRIMINATOR_SCOPE, GENERATOR_SCOPE, build_discriminator
 from . import checks
 from .cpu import cpu_flags
 from .settings import Settings
-from .weightfile import assign_values, read_weights, write_weights
+from .weightfile import (WEIGHTS_DIR, assign_values, average_group, read_weights,  # noqa: F401 (WEIGHTS_DIR: cgan.graph's name)
+                         shipped_generator_path, write_weights)
 
 EPS = 1e-10  # keeps log() finite, as in the article
 
@@ -322,7 +323,7 @@ class GANGraph:
         moving average the file holds (its first, if it holds several); a decay (``0.999``)
         that average (see :mod:`cgan.averaging`)."""
         values, weights = read_weights(path, "settings", "generator", "GANGraph.save_generator",
-                                       group=_average_group(path, averaged))
+                                       group=average_group(path, averaged))
         graph = cls(Settings.from_dict(values))
         shapes = [tuple(v.shape) for v in graph.generator.weights]
         if [w.shape for w in weights] != shapes:
@@ -343,23 +344,6 @@ def save_generator(path: str | os.PathLike, sess, weights: list, settings: Setti
     return write_weights(path, sess.run(list(weights)), "settings", settings.to_dict(), groups)
 
 
-def _average_group(path, averaged: bool | float) -> str | None:
-    """The group of weights in a generator file that ``averaged`` asks for (None: the trained ones)."""
-    if averaged is False:
-        return None
-    if averaged is True:
-        values, _ = read_weights(path, "settings", "generator", "GANGraph.save_generator")
-        decays = Settings.from_dict(values).ema_decay
-        if not decays:
-            raise ValueError(f"{path} holds no averaged generator (its run had ema_decay=None); "
-                             "pass averaged=False")
-        return average_key(decays[0])
-    if isinstance(averaged, (int, float)) and not isinstance(averaged, bool) and 0 < averaged < 1:
-        return average_key(averaged)
-    raise ValueError(f"averaged={averaged!r} is invalid; accepted: False, True or a decay in (0, 1)")
-
-
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 
 def load_generator(kind: str = "cgan", path: str | os.PathLike | None = None,
@@ -375,7 +359,7 @@ def load_generator(kind: str = "cgan", path: str | os.PathLike | None = None,
     if path is None:
         if kind not in ("cgan", "gan"):
             raise ValueError(f"kind={kind!r} is invalid; accepted: 'cgan' or 'gan'")
-        path = WEIGHTS_DIR / f"{kind}_generator{'' if averaged is False else '_averaged'}.npz"
+        path = shipped_generator_path(kind, averaged)
         if averaged is not False and not path.is_file():
             raise FileNotFoundError(f"no averaged {kind} generator ships with cgan ({path.name}); train one with "
                                     "Settings(ema_decay=...) and load it with path=..., averaged=True")

@@ -9,7 +9,34 @@ from typing import Any
 import numpy as np
 
 from . import checks
+from .averaging import key as average_key
 from .files import atomic_path
+from .settings import Settings
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"  # the weights that ship with the package
+
+
+def shipped_generator_path(kind: str, averaged: bool | float = False) -> Path:
+    """The shipped generator file of ``kind`` ("cgan" or "gan"): ``<kind>_generator.npz``, or
+    ``<kind>_generator_averaged.npz`` (the seed study's run with its averages) if ``averaged``."""
+    return WEIGHTS_DIR / f"{kind}_generator{'' if averaged is False else '_averaged'}.npz"
+
+
+def average_group(path: str | os.PathLike, averaged: bool | float) -> str | None:
+    """The group of weights in a generator file that ``averaged`` asks for: None for the trained
+    weights (``False``), the file's first average (``True``), or the average of that decay."""
+    if averaged is False:
+        return None
+    if averaged is True:
+        values, _ = read_weights(path, "settings", "generator", "GANGraph.save_generator")
+        decays = Settings.from_dict(values).ema_decay
+        if not decays:
+            raise ValueError(f"{path} holds no averaged generator (its run had ema_decay=None); "
+                             "pass averaged=False")
+        return average_key(decays[0])
+    if isinstance(averaged, (int, float)) and not isinstance(averaged, bool) and 0 < averaged < 1:
+        return average_key(averaged)
+    raise ValueError(f"averaged={averaged!r} is invalid; accepted: False, True or a decay in (0, 1)")
 
 
 def write_weights(path: str | os.PathLike, weights: list[np.ndarray], header_key: str, header: dict,

@@ -13,12 +13,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser import browser_or_skip, chromium, screenshot, wait
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "cgan_gan_tensorflow.ipynb"
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 TOKEN = "cgan-browser-test"
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in the active tab (JupyterLab keeps others open)
 SLIDERS = {"cells": [{"cell_type": "code", "execution_count": None, "id": "sliders", "metadata": {}, "outputs": [],
@@ -32,40 +32,17 @@ return {count: images.length, pending: images.filter(i => !i.complete).length,
 """
 
 
-def _browser_or_skip():
-    if CHROMIUM and CHROMEDRIVER:
-        return
-    message = "Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI runs the browser tests: {message}")
-    pytest.skip(message)
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _wait(what, condition, timeout=180, every=0.25):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A JupyterLab server on a loopback port over a temporary root holding the committed notebook,
     figs/ and a small sliders notebook; and a headless Chromium. Yields (driver, base URL, root)."""
-    _browser_or_skip()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
+    browser_or_skip()
     tmp = tmp_path_factory.mktemp("browser")
     root = tmp / "root"
     (root / "notebooks").mkdir(parents=True)
@@ -94,16 +71,10 @@ def site(tmp_path_factory):
             assert server.poll() is None, (tmp / "jupyterlab.log").read_text()[-3000:]
             return False
 
-    options = Options()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1400,1000", f"--user-data-dir={tmp / 'chromium'}"):
-        options.add_argument(arg)
     driver = None
     try:
-        _wait("JupyterLab to answer", up, timeout=120)
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        wait("JupyterLab to answer", up, timeout=120)
+        driver = chromium(tmp / "chromium")
         yield driver, base, root, tmp
     finally:
         if driver is not None:
@@ -112,21 +83,16 @@ def site(tmp_path_factory):
         server.wait(timeout=60)
 
 
-def _screenshot(driver, path: Path) -> None:
-    driver.save_screenshot(str(path))
-    print(f"screenshot: {path}")
-
-
 def test_committed_notebook_renders_with_every_image(site, tmp_path):
     driver, base, _, _ = site
     driver.get(f"{base}/lab/tree/notebooks/{NOTEBOOK.name}?token={TOKEN}")
     cells = len(json.loads(NOTEBOOK.read_text())["cells"])
     try:
-        _wait("every cell of the notebook", lambda: len(driver.find_elements(
+        wait("every cell of the notebook", lambda: len(driver.find_elements(
             "css selector", ".jp-NotebookPanel .jp-Notebook .jp-Cell")) >= cells)
         selector = ".jp-NotebookPanel .jp-OutputArea img"
-        _wait("the outputs' images", lambda: driver.execute_script(ALL_IMAGES_LOADED, selector)["count"] >= 25)
-        state = _wait("the images to load", lambda: (lambda s: s if s["pending"] == 0 else None)(
+        wait("the outputs' images", lambda: driver.execute_script(ALL_IMAGES_LOADED, selector)["count"] >= 25)
+        state = wait("the images to load", lambda: (lambda s: s if s["pending"] == 0 else None)(
             driver.execute_script(ALL_IMAGES_LOADED, selector)), timeout=60)
         assert state["broken"] == [], state
         gifs = driver.execute_script("return Array.from(document.querySelectorAll(arguments[0]))"
@@ -137,7 +103,7 @@ def test_committed_notebook_renders_with_every_image(site, tmp_path):
                                                       "[data-mime-type='application/vnd.jupyter.stderr']")
         assert errors == []
     finally:
-        _screenshot(driver, tmp_path / "committed-notebook.png")
+        screenshot(driver, tmp_path / "committed-notebook.png")
 
 
 def test_sliders_redraw_the_digit_when_moved_with_the_keyboard(site, tmp_path):
@@ -152,7 +118,7 @@ def test_sliders_redraw_the_digit_when_moved_with_the_keyboard(site, tmp_path):
                 sessions = [x for x in json.load(r) if x["path"].endswith("sliders.ipynb")]
             return sessions and sessions[0]["kernel"]["execution_state"] == "idle"
 
-        _wait("the kernel to be idle", kernel_idle, timeout=120)
+        wait("the kernel to be idle", kernel_idle, timeout=120)
         time.sleep(1)  # the page settles after the kernel's start
         def click_editor():
             from selenium.common.exceptions import WebDriverException
@@ -163,9 +129,9 @@ def test_sliders_redraw_the_digit_when_moved_with_the_keyboard(site, tmp_path):
             except (IndexError, WebDriverException):
                 return False
 
-        _wait("the cell's editor to take a click", click_editor, timeout=60)
+        wait("the cell's editor to take a click", click_editor, timeout=60)
         ActionChains(driver).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
-        handle = _wait("the sliders", lambda: driver.find_elements("css selector", f"{PANEL} .widget-slider .noUi-handle"),
+        handle = wait("the sliders", lambda: driver.find_elements("css selector", f"{PANEL} .widget-slider .noUi-handle"),
                        timeout=240)[0]
         picture = """
             const img = document.querySelector(arguments[0] + ' .jp-OutputArea .widget-image');
@@ -174,16 +140,16 @@ def test_sliders_redraw_the_digit_when_moved_with_the_keyboard(site, tmp_path):
             canvas.getContext('2d').drawImage(img, 0, 0);
             return [canvas.toDataURL(), document.querySelector(arguments[0] + ' .jp-OutputArea .widget-html').innerText];
         """
-        before = _wait("the first digit", lambda: (lambda p: p if "z = (0.0, 0.0)" in p[1] else None)(
+        before = wait("the first digit", lambda: (lambda p: p if "z = (0.0, 0.0)" in p[1] else None)(
             driver.execute_script(picture, PANEL)))
         handle.click()  # focus z1's handle, then the arrow keys, as a user would
         ActionChains(driver).send_keys(*[Keys.ARROW_RIGHT] * 5).perform()
-        after = _wait("the digit drawn again", lambda: (lambda p: p if "z = (0.5, 0.0)" in p[1] else None)(
+        after = wait("the digit drawn again", lambda: (lambda p: p if "z = (0.5, 0.0)" in p[1] else None)(
             driver.execute_script(picture, PANEL)), timeout=60)
         assert "label 5" in after[1] and after[1] != before[1]
         assert after[0] != before[0], "the image data must change with z1"
     finally:
-        _screenshot(driver, tmp_path / "sliders.png")
+        screenshot(driver, tmp_path / "sliders.png")
 
 
 def test_static_html_shows_the_sliders_picture_and_every_image(site, tmp_path):
@@ -195,7 +161,7 @@ def test_static_html_shows_the_sliders_picture_and_every_image(site, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     driver.get(html.as_uri())
     try:
-        state = _wait("the images to load", lambda: (lambda s: s if s["pending"] == 0 and s["count"] else None)(
+        state = wait("the images to load", lambda: (lambda s: s if s["pending"] == 0 and s["count"] else None)(
             driver.execute_script(ALL_IMAGES_LOADED, ".jp-OutputArea img")), timeout=60)
         assert state["broken"] == [] and state["count"] >= 25, state
         shown = driver.execute_script("""
@@ -205,4 +171,4 @@ def test_static_html_shows_the_sliders_picture_and_every_image(site, tmp_path):
         """)
         assert len(shown) == 1 and shown[0] > 100, "the static picture stands where the sliders are"
     finally:
-        _screenshot(driver, tmp_path / "static-html.png")
+        screenshot(driver, tmp_path / "static-html.png")
