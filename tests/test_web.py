@@ -184,3 +184,17 @@ def test_the_plain_gan_hides_the_label_and_draws_its_manifold(page, python_gener
     finally:
         Select(page.find_element("id", "model")).select_by_value("cgan")
         screenshot(page, tmp_path / "gan.png")
+
+
+@pytest.mark.browser
+def test_generate_names_what_was_wrong(page):
+    def error(*args):
+        return page.execute_script("try { window.cgan.generate(...arguments); return null; }"
+                                   "catch (e) { return e.message; }", *args)
+
+    assert error("nope", 0, 0, 3) == 'unknown model "nope"; known: cgan, cgan-averaged, gan'
+    assert error("cgan", "0", 0, 3) == "z1 must be a finite number, got 0"
+    assert error("cgan", 0, None, 3) == "z2 must be a finite number, got null"
+    assert error("cgan", 0, 0, 10) == "label must be an integer in 0..9, got 10"
+    assert error("cgan", 0, 0, 2.5) == "label must be an integer in 0..9, got 2.5"
+    assert error("gan", 0, 0, None) is None  # the plain GAN takes no label
