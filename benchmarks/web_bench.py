@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--digits", type=int, default=30, help="digit redraws timed (default 30)")
     parser.add_argument("--grids", type=int, default=7, help="full manifolds timed (default 7)")
+    parser.add_argument("--page", default=str(ROOT / "web" / "index.html"), help="the page (default web/index.html)")
     parser.add_argument("--out", help="write the results as JSON here")
     parser.add_argument("--screenshot", help="save a PNG of the page here (after the runs)")
     args = parser.parse_args(argv)
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="cgan-web-bench-") as tmp:
         driver = chromium(Path(tmp) / "chromium", window="1400,860")
         try:
-            page = ROOT / "web" / "index.html"
+            page = Path(args.page).resolve()
             start = time.perf_counter()
             driver.get(page.as_uri())
             grid_done = lambda k: wait(f"grid {k}", lambda: driver.execute_script(  # noqa: E731

@@ -43,44 +43,31 @@ function cganKernel() {
         }
       }
     }
-    return {kernel: layout(small, r, cin, 4 * cout), r, cin, cout};
+    return {kernel: small, r, cin, cout};
   }
 
   // A stride-1 'same' convolution of x (H, W, C) with kernel (k, k, C, O) into out (H, W, O),
-  // channels last. The kernel comes laid out as (O, k, k, C) (see layout), the input is copied
-  // into a zero-padded buffer, and each pass of the innermost loop reads two pixels and four
-  // output channels' weights for eight multiply-adds, accumulated in doubles.
-  function layout(kernel, k, C, O) {  // (k, k, C, O) -> (O, k, k, C)
-    const t = new Float32Array(kernel.length);
-    for (let tap = 0; tap < k * k; tap++) for (let c = 0; c < C; c++) for (let o = 0; o < O; o++) {
-      t[(o * k * k + tap) * C + c] = kernel[(tap * C + c) * O + o];
-    }
-    return t;
-  }
-
-  function conv(x, H, W, C, kt, k, O, out) {
-    const pad = (k - 1) >> 1, Wp = W + 2 * pad + 1, Hp = H + 2 * pad;  // one spare column: pixel pairs
-    const xp = new Float32Array(Hp * Wp * C);
-    for (let y = 0; y < H; y++) xp.set(x.subarray(y * W * C, (y + 1) * W * C), ((y + pad) * Wp + pad) * C);
-    const tapStride = k * k * C;
-    for (let y = 0; y < H; y++) for (let x0 = 0; x0 < W; x0 += 2) {
-      const two = x0 + 1 < W;
-      for (let o = 0; o < O; o += 4) {
-        let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-        for (let dy = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) {
-          const a = ((y + dy) * Wp + x0 + dx) * C, b = a + C, w0 = (o * k * k + dy * k + dx) * C;
-          const w1 = w0 + tapStride, w2 = w1 + tapStride, w3 = w2 + tapStride;
+  // channels last. Zero inputs (after a ReLU, about half) are skipped: exactly the same sum.
+  function conv(x, H, W, C, kernel, k, O, out, acc) {
+    const pad = (k - 1) >> 1;
+    for (let y = 0; y < H; y++) for (let xx = 0; xx < W; xx++) {
+      acc.fill(0);
+      for (let dy = 0; dy < k; dy++) {
+        const iy = y + dy - pad;
+        if (iy < 0 || iy >= H) continue;
+        for (let dx = 0; dx < k; dx++) {
+          const ix = xx + dx - pad;
+          if (ix < 0 || ix >= W) continue;
+          const xb = (iy * W + ix) * C, kb = (dy * k + dx) * C * O;
           for (let c = 0; c < C; c++) {
-            const p = xp[a + c], q = xp[b + c];
-            const k0 = kt[w0 + c], k1 = kt[w1 + c], k2 = kt[w2 + c], k3 = kt[w3 + c];
-            s00 += p * k0; s01 += p * k1; s02 += p * k2; s03 += p * k3;
-            s10 += q * k0; s11 += q * k1; s12 += q * k2; s13 += q * k3;
+            const v = x[xb + c];
+            if (v === 0) continue;
+            const wb = kb + c * O;
+            for (let o = 0; o < O; o++) acc[o] += v * kernel[wb + o];
           }
         }
-        const r = (y * W + x0) * O + o;
-        out[r] = s00; out[r + 1] = s01; out[r + 2] = s02; out[r + 3] = s03;
-        if (two) { out[r + O] = s10; out[r + O + 1] = s11; out[r + O + 2] = s12; out[r + O + 3] = s13; }
       }
+      out.set(acc, (y * W + xx) * O);
     }
   }
 
@@ -114,7 +101,7 @@ function cganKernel() {
       spec, flat, conditional: spec.conditional, latentDim: spec.latent_dim, numClasses: spec.num_classes,
       dense, denseBias, units: s[0][1],
       up1: fuse(k1, s[2][0], s[2][2], s[2][3]), b1,
-      k2: layout(k2, s[4][0], s[4][2], s[4][3]), ks2: s[4][0], c2in: s[4][2], c2out: s[4][3], b2,
+      k2, ks2: s[4][0], c2in: s[4][2], c2out: s[4][3], b2,
       up2: fuse(k3, s[6][0], s[6][2], s[6][3]), b3,
     };
   }
@@ -131,17 +118,17 @@ function cganKernel() {
     }
     const side = 7, c0 = u / (side * side);                                  // Reshape((7, 7, 64))
     const a = model.up1, y1 = new Float32Array(side * side * 4 * a.cout);
-    conv(h0, side, side, c0, a.kernel, a.r, 4 * a.cout, y1);
+    conv(h0, side, side, c0, a.kernel, a.r, 4 * a.cout, y1, new Float64Array(4 * a.cout));
     const h1 = new Float32Array(4 * side * side * a.cout);                  // (14, 14, 64)
     upsampled(y1, side, side, a.cout, model.b1, relu, h1);
     const s2 = 2 * side, h2 = new Float32Array(s2 * s2 * model.c2out);      // Conv2D(32, 3x3, relu)
-    conv(h1, s2, s2, model.c2in, model.k2, model.ks2, model.c2out, h2);
+    conv(h1, s2, s2, model.c2in, model.k2, model.ks2, model.c2out, h2, new Float64Array(model.c2out));
     for (let p = 0; p < s2 * s2; p++) for (let o = 0; o < model.c2out; o++) {
       const v = h2[p * model.c2out + o] + model.b2[o];
       h2[p * model.c2out + o] = v > 0 ? v : 0;
     }
     const c = model.up2, y3 = new Float32Array(s2 * s2 * 4 * c.cout);
-    conv(h2, s2, s2, c.cin, c.kernel, c.r, 4 * c.cout, y3);
+    conv(h2, s2, s2, c.cin, c.kernel, c.r, 4 * c.cout, y3, new Float64Array(4 * c.cout));
     const out = new Float32Array(SIZE * SIZE * c.cout);                      // (28, 28, 1), sigmoid
     upsampled(y3, s2, s2, c.cout, model.b3, sigmoid, out);
     return out;
