@@ -91,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
             workers = driver.execute_script("return window.cgan.workers")
             agent = driver.execute_script("return navigator.userAgent")
             if args.screenshot:
-                driver.execute_script("const s = document.getElementById('label'); s.value = '3';"
-                                      "s.dispatchEvent(new Event('input'));")
+                driver.execute_script("for (const [id, v] of [['z1', '0.5'], ['z2', '-0.4'], ['label', '3']]) {"
+                                      "const s = document.getElementById(id); s.value = v;"
+                                      "s.dispatchEvent(new Event('input')); }")
                 grid_done(args.grids + 2)
                 driver.save_screenshot(args.screenshot)
         finally:
