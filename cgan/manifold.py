@@ -49,6 +49,22 @@ def tile(digits: np.ndarray, n: int, cols: int | None = None) -> np.ndarray:
     return digits.reshape(n, cols, h, w).transpose(0, 2, 1, 3).reshape(n * h, cols * w)
 
 
+def untile(picture: np.ndarray, n: int, cols: int | None = None, size: int = 28) -> np.ndarray:
+    """The inverse of :func:`tile`: a picture (or a stack of pictures, (..., n*size, cols*size))
+    cut into its ``n`` rows and ``cols`` columns of ``size`` x ``size`` cells, row-major:
+    (n*cols, size, size), or (..., n*cols, size, size) for a stack."""
+    n = checks.integer("n", n, 1)
+    cols = n if cols is None else checks.integer("cols", cols, 1)
+    picture = checks.array("picture", picture, ndim=(2, 3))
+    if picture.shape[-2:] != (n * size, cols * size):
+        raise ValueError(f"expected pictures of {n * size} x {cols * size} px ({n} x {cols} cells of {size} px), "
+                         f"got an array of shape {picture.shape}")
+    lead = picture.shape[:-2]
+    cells = picture.reshape(*lead, n, size, cols, size)
+    cells = np.moveaxis(cells, -3, -2)  # (..., n, cols, size, size)
+    return cells.reshape(*lead, n * cols, size, size)
+
+
 def manifold_digits(graph, labels: Iterable[int] | None = None) -> np.ndarray:
     """Every grid cell's digit for each label, all in a single generator run.
 

@@ -208,6 +208,7 @@ def snapshot_curves(run_dir, classifier: Classifier | None = None, data=None) ->
     """Manifold conditional accuracy and Fréchet distance (to the test set) at each
     stored snapshot of a CGAN run folder, for curves over training. Reads only."""
     from .data import load_data
+    from .manifold import untile
     from .runfolder import read_snapshots, saved_settings
 
     settings = saved_settings(run_dir)
@@ -220,7 +221,7 @@ def snapshot_curves(run_dir, classifier: Classifier | None = None, data=None) ->
     n = settings.grid_size
     acc, fd = [], []
     for pictures in figures:  # (n_labels, 28n, 28n) uint8
-        digits = pictures.reshape(len(pictures), n, 28, n, 28).transpose(0, 1, 3, 2, 4).reshape(-1, 28, 28)
+        digits = untile(pictures, n).reshape(-1, 28, 28)
         digits = digits.astype("float32") / 255.0
         labels = np.repeat(np.arange(len(pictures)), n * n)
         acc.append(conditional_accuracy(digits, labels, clf)["overall"])
