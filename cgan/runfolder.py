@@ -40,7 +40,7 @@ from .graph import hold_op_determinism, save_generator
 from .manifold import batch_titles, draw_manifolds, plot_manifold, to_uint8, write_gif
 from .networks import draw_dropout_seed
 from .runlock import RunLock
-from .settings import Settings
+from .settings import FREE_SETTINGS, Settings, settings_differ  # noqa: F401 (FREE_SETTINGS: runfolder's name)
 from .tensorboard_log import TensorBoardLog
 
 STATE_FILE = "state.pkl"
@@ -321,13 +321,15 @@ class Run:
                              f"(save_periods={self.settings.save_periods[:5]}...)")
         s = self.settings
         labels = list(range(s.num_classes)) if s.conditional else [None]
+        frames = sorted(set(range(0, len(periods), s.gif_every)) | {len(periods) - 1})  # always the last
+        gif_periods = [periods[i] for i in frames]
         written = []
         for k, label in enumerate(labels):
             stem = "GAN_manifold" if label is None else f"manifold_{label}"
             title = "GAN" if label is None else f"Label: {label}"
             plot_manifold(figures[-1, k], figs_dir / f"{stem}.png", title=title)
             written.append(figs_dir / f"{stem}.png")
-            written.append(write_gif(figures[:, k], batch_titles(label, periods, s.batches_per_period),
+            written.append(write_gif(figures[frames, k], batch_titles(label, gif_periods, s.batches_per_period),
                                      figs_dir / f"{stem}.gif", s.gif_frame_ms, s.gif_grey_levels))
         return written
 
@@ -397,17 +399,6 @@ def check_data(data, settings: Settings) -> MNIST:
     if len(x) < settings.batch_size:
         raise ValueError(f"data has {len(x)} training images, fewer than batch_size={settings.batch_size}")
     return data
-
-
-# Settings that leave a run's math unchanged (iterations to run, speed, bookkeeping): a run may resume with others.
-FREE_SETTINGS = frozenset({"iterations", "fused_upsampling", "fast_stride2_grad", "threads", "checkpoints_kept",
-                           "stall_periods", "stall_loss", "gif_grey_levels", "tensorboard"})
-
-
-def settings_differ(a: Settings, b: Settings, free: frozenset = FREE_SETTINGS) -> list[str]:
-    """The settings (outside ``free``) in which two runs differ."""
-    x, y = a.to_dict(), b.to_dict()
-    return sorted(k for k in x if k not in free and x[k] != y[k])
 
 
 def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: bool) -> None:

@@ -57,6 +57,7 @@ class Settings:
     grid_high: float = 0.95
     gif_frame_ms: int = 100        # GIF frame duration
     gif_grey_levels: int = 16      # grey levels in the GIFs (256: all; 16 keeps the 115 frames of a 5000-iteration run near 3 MB a label)
+    gif_every: int = 1             # a GIF frame every gif_every-th snapshot (and always the last); 1: all, as the article
 
     # Speed (not in the article): exact reformulations, on by default since the math is the same.
     fused_upsampling: bool = True  # UpSampling2D + 5x5 Conv2D as one smaller conv (cgan.networks.UpsampledConv2D)
@@ -95,7 +96,7 @@ class Settings:
             return isinstance(v, (int, float)) and not isinstance(v, bool)
 
         for name in ("batch_size", "latent_dim", "num_classes", "k_step", "batches_per_period", "grid_size",
-                     "gif_frame_ms", "checkpoints_kept"):
+                     "gif_frame_ms", "gif_every", "checkpoints_kept"):
             need(name, is_int(getattr(self, name)) and getattr(self, name) >= 1, "an integer >= 1")
         need("gif_grey_levels", is_int(self.gif_grey_levels) and 2 <= self.gif_grey_levels <= 256,
              "an integer in 2..256")
@@ -163,3 +164,15 @@ class Settings:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+# Settings that leave a run's math unchanged (iterations to run, speed, bookkeeping): a run folder
+# may resume under others (the thread count can change the last bits of its sums).
+FREE_SETTINGS = frozenset({"iterations", "fused_upsampling", "fast_stride2_grad", "threads", "checkpoints_kept",
+                           "stall_periods", "stall_loss", "gif_grey_levels", "gif_every", "tensorboard"})
+
+
+def settings_differ(a: Settings, b: Settings, free: frozenset = FREE_SETTINGS) -> list[str]:
+    """The settings (outside ``free``) in which two runs differ."""
+    x, y = a.to_dict(), b.to_dict()
+    return sorted(k for k in x if k not in free and x[k] != y[k])

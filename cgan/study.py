@@ -38,7 +38,7 @@ import numpy as np
 
 from . import checks
 from .files import atomic_path
-from .settings import Settings
+from .settings import Settings, settings_differ
 
 DEFAULT_SEEDS = (2017, 2018, 2019, 2020, 2021)
 DEFAULT_DECAYS = (0.99, 0.999)
@@ -153,8 +153,6 @@ def read_evaluation(run_dir: Path, settings: Settings, per_label: int, parzen: b
     """A seed's stored evaluation, if it judged the final generator of a run with these
     settings (those that change the math, and the iterations) with these options; or the
     record that such a run diverged."""
-    from .runfolder import settings_differ
-
     file = run_dir / EVALUATION_FILE
     if not file.is_file():
         return None

@@ -18,7 +18,9 @@ import numpy as np
 
 from . import checks
 from .files import atomic_path
-from .study import EVALUATION_FILE, FAITHFUL, picture_name, published_manifolds, reference_rows
+from .settings import FREE_SETTINGS, PRESETS, Settings, settings_differ
+from .study import (EVALUATION_FILE, FAITHFUL, manifold_coverage, picture_manifolds, picture_name,
+                    published_gan_manifold, published_manifolds, reference_rows)
 
 # Targets set for the averaged generator (issue #14), as means over the study's seeds.
 TARGET_ACCURACY = 0.995        # manifold accuracy
@@ -48,13 +50,17 @@ def row_numbers(row: dict) -> dict:
                    worst_label_fd=max(fds), worst_fd_label=int(np.argmax(fds)))
         if "fd_manifold" in row:
             out["fd_manifold"] = row["fd_manifold"]
+    if "manifold_coverage" in row:  # the plain GAN's manifold, read from the seed's picture
+        out.update(manifold_classes_over_5pct=row["manifold_coverage"]["classes_over_5pct"],
+                   manifold_smallest_share=row["manifold_coverage"]["smallest_share"])
     if row.get("parzen"):
         out["parzen"] = row["parzen"]["mean"]
     return out
 
 
 SUMMARY_KEYS = ("accuracy_manifold", "accuracy_random_z", "fd", "fd_manifold", "worst_label_accuracy",
-                "worst_label_fd", "classes_over_5pct", "largest_class_share", "parzen",
+                "worst_label_fd", "classes_over_5pct", "largest_class_share", "manifold_classes_over_5pct",
+                "manifold_smallest_share", "parzen",
                 "d_steps_per_iteration", "g_steps_per_iteration", "training_minutes")
 
 
@@ -91,8 +97,10 @@ def seed_folders(dirs: Sequence[str | os.PathLike]) -> list[Path]:
     return out
 
 
-def build_report(evaluations: list[dict], reference: dict, article: dict | None, command: str) -> dict:
-    """study.json's content: every seed's numbers, and per kind and variant mean ± sd, min-max."""
+def build_report(evaluations: list[dict], reference: dict, article: dict | None, command: str,
+                 article_gan: dict | None = None) -> dict:
+    """study.json's content: every seed's numbers, and per kind and variant mean ± sd, min-max;
+    ``article`` / ``article_gan``: the article's CGAN / plain-GAN figures read back, if measured."""
     seeds, summary = [], {}
     diverged = [{"kind": e["kind"], "seed": e["seed"], "iterations": e["iterations"], "message": e["diverged"]}
                 for e in evaluations if e.get("diverged")]
@@ -112,7 +120,30 @@ def build_report(evaluations: list[dict], reference: dict, article: dict | None,
             "evaluations": [{k: v for k, v in e.items() if k != "run_dir"} for e in evaluations],
             "reference": {kind: {name: row_numbers(row) for name, row in rows.items()}
                           for kind, rows in reference.items()},
-            "article_figures": article, "targets": targets(evaluations)}
+            "article_figures": article, "article_gan_figure": article_gan, "settings": settings_line(evaluations),
+            "targets": targets(evaluations)}
+
+
+def settings_line(evaluations: list[dict]) -> str:
+    """The study's settings in words: the preset they match (:data:`cgan.settings.PRESETS`), and
+    how they differ from the defaults (the article's printed code) in what changes the math."""
+    free = FREE_SETTINGS | {"seed", "ema_decay", "conditional"}
+    found = set()
+    for e in evaluations:
+        settings = Settings.from_dict({k: v for k, v in e["settings"].items() if k in Settings.__dataclass_fields__})
+        found.add(tuple((k, getattr(settings, k)) for k in settings_differ(Settings(), settings, free)))
+    if not found:
+        return ""
+    if len(found) > 1:
+        return "Settings: the seeds differ in their settings: " + "; ".join(
+            ", ".join(f"{k}={v!r}" for k, v in diff) or "the defaults" for diff in sorted(found))
+    diff = dict(found.pop())
+    names = [name for name, changes in PRESETS.items() if changes == diff]
+    words = ", ".join(f"{k}={v!r}" for k, v in diff.items())
+    if not diff:
+        return "Settings: the article's printed code (cgan's defaults, preset printed)."
+    return (f"Settings: {words}" + (f" (preset {names[0]})" if names else " (no preset)")
+            + "; the rest as the article prints them.")
 
 
 def targets(evaluations: list[dict]) -> list[dict]:
@@ -158,20 +189,29 @@ def target_lines(report: dict) -> list[str]:
     return lines
 
 
-def article_position(report: dict) -> list[str]:
+def article_position(report: dict, kind: str = "cgan") -> list[str]:
     """Where the article's published figures (read back from its PNGs) fall within the
-    spread of our faithful CGAN seeds: one markdown bullet a measure."""
-    article = report.get("article_figures")
-    stats = report["summary"].get(f"cgan: {FAITHFUL}")
+    spread of our faithful seeds of ``kind``: one markdown bullet a measure."""
+    stats = report["summary"].get(f"{kind}: {FAITHFUL}")
+    if kind == "cgan":
+        article = report.get("article_figures")
+        measures = [] if not article else [
+            ("manifold accuracy", article["accuracy_manifold"]["overall"], "accuracy_manifold", _pct,
+             ("higher than", "lower than"), ""),
+            ("worst label's manifold accuracy", min(article["accuracy_manifold"]["per_label"]),
+             "worst_label_accuracy", _pct, ("higher than", "lower than"), ""),
+            ("Fréchet distance of the manifolds", article["fd_manifold"], "fd_manifold", _num,
+             ("higher (worse) than", "lower (better) than"),
+             "; reading the published PNGs back blurs their digits, which raises it")]
+    else:
+        article = report.get("article_gan_figure")
+        measures = [] if not article else [
+            ("classes at ≥ 5% of the manifold's 225 digits", article["classes_over_5pct"],
+             "manifold_classes_over_5pct", _count, ("more than", "fewer than"), ""),
+            ("the manifold's rarest class", article["smallest_share"], "manifold_smallest_share", _pct,
+             ("more than", "less than"), "; ours read from their 8-bit pictures, the article's from its PNG")]
     if not article or not stats:
         return []
-    measures = [("manifold accuracy", article["accuracy_manifold"]["overall"], "accuracy_manifold", _pct,
-                 ("higher than", "lower than"), ""),
-                ("worst label's manifold accuracy", min(article["accuracy_manifold"]["per_label"]),
-                 "worst_label_accuracy", _pct, ("higher than", "lower than"), ""),
-                ("Fréchet distance of the manifolds", article["fd_manifold"], "fd_manifold", _num,
-                 ("higher (worse) than", "lower (better) than"),
-                 "; reading the published PNGs back blurs their digits, which raises it")]
     out = []
     for name, value, key, fmt, (above, below), note in measures:
         s = stats.get(key)
@@ -189,10 +229,11 @@ def article_position(report: dict) -> list[str]:
     return out
 
 
-def judgement(report: dict) -> list[str]:
-    """Markdown lines: where the article's published figures fall, and the averaged
+def judgement(report: dict, kind: str = "cgan") -> list[str]:
+    """Markdown lines: where the article's published figures fall, and (CGAN) the averaged
     generator's targets, met or not."""
-    out, position, aims = [], article_position(report), target_lines(report)
+    out, position = [], article_position(report, kind)
+    aims = target_lines(report) if kind == "cgan" else []
     if position:
         out += ["Where the article's published figures fall:", "", *position, ""]
     if aims:
@@ -204,11 +245,20 @@ HEADS = {"accuracy_manifold": "accuracy, manifold", "accuracy_random_z": "accura
          "fd": "Fréchet distance", "fd_manifold": "FD of the manifolds",
          "worst_label_accuracy": "worst label's accuracy", "worst_label_fd": "worst label's FD",
          "classes_over_5pct": "classes ≥ 5%", "largest_class_share": "largest class share",
+         "manifold_classes_over_5pct": "manifold: classes ≥ 5%", "manifold_smallest_share": "manifold: rarest class",
          "parzen": "Parzen log-likelihood"}
+GAN_KEYS = ["fd", "classes_over_5pct", "largest_class_share"]
+GAN_MANIFOLD_KEYS = ["manifold_classes_over_5pct", "manifold_smallest_share"]
 
 
 def _fmt(key: str):
-    return _pct if "accuracy" in key else _num
+    return _pct if "accuracy" in key or key == "manifold_smallest_share" else _num
+
+
+def _gan_keys(report: dict) -> list[str]:
+    """The plain GAN's columns: the manifold's too where the report measured them."""
+    measured = any(s.get("manifold_classes_over_5pct") is not None for s in report["seeds"] if s["kind"] == "gan")
+    return GAN_KEYS + (GAN_MANIFOLD_KEYS if measured else [])
 
 
 def _summary_table(report: dict, kind: str, keys: list[str], title: str, with_reference: bool) -> list[str]:
@@ -227,6 +277,12 @@ def _summary_table(report: dict, kind: str, keys: list[str], title: str, with_re
                  "fd_manifold": _num(article["fd_manifold"]),
                  "worst_label_accuracy": _pct(min(article["accuracy_manifold"]["per_label"]))}
         out.append("| the article's published figures (read back from its PNGs) | "
+                   + " | ".join(cells.get(k, "") for k in keys) + " |")
+    article = report.get("article_gan_figure")
+    if kind == "gan" and article and any(k in keys for k in GAN_MANIFOLD_KEYS):
+        cells = {"manifold_classes_over_5pct": f"{article['classes_over_5pct']}",
+                 "manifold_smallest_share": _pct(article["smallest_share"])}
+        out.append("| the article's published figure (read back from its PNG) | "
                    + " | ".join(cells.get(k, "") for k in keys) + " |")
     return out
 
@@ -264,18 +320,22 @@ def quote(report: dict, kinds: Sequence[str] | None = None) -> str:
             continue
         judged = sorted({s["seed"] for s in report["seeds"] if s["kind"] == kind})
         keys = (["accuracy_manifold", "accuracy_random_z", "fd", "worst_label_accuracy"] if kind == "cgan"
-                else ["fd", "classes_over_5pct", "largest_class_share"])
+                else _gan_keys(report))
         title = f"{'CGAN' if kind == 'cgan' else 'plain GAN'}, mean ± sd over {_seeds(len(judged))} (min–max)"
         out += [*(_summary_table(report, kind, keys, title, with_reference=False) if judged else []), ""]
         diverged = _diverged_lines(report, kind)
         out += [*diverged, ""] if diverged else []
-        if kind == "cgan":
-            out += judgement(report)
+        out += judgement(report, kind)
     return "\n".join(out)
 
 
 def _pct(x):
     return "" if x is None else f"{100 * x:.1f}%"
+
+
+def _count(x):
+    """A count as a whole number, a mean of counts with two decimals."""
+    return "" if x is None else f"{x:.0f}" if float(x).is_integer() else f"{x:.2f}"
 
 
 def _num(x, digits=2):
@@ -313,25 +373,31 @@ def markdown(report: dict) -> str:
                            f"{r['d_steps_per_iteration']:.2f} / {r['g_steps_per_iteration']:.2f} | "
                            f"{r['training_minutes']:.1f} |")
         elif rows:
+            extra = [k for k in _gan_keys(report) if k not in GAN_KEYS]
             out += ["| seed | variant | Fréchet distance | classes ≥ 5% | largest class share | "
-                    "D / G steps per iteration | training minutes |", "|---" * 7 + "|"]
+                    + "".join(f"{HEADS[k]} | " for k in extra)
+                    + "D / G steps per iteration | training minutes |", "|---" * (7 + len(extra)) + "|"]
             for r in rows:
                 out.append(f"| {r['seed']} | {r['variant']} | {_num(r['fd'])} | {r['classes_over_5pct']} | "
-                           f"{r['largest_class_share']:.2f} | {r['d_steps_per_iteration']:.2f} / "
-                           f"{r['g_steps_per_iteration']:.2f} | {r['training_minutes']:.1f} |")
+                           f"{r['largest_class_share']:.2f} | "
+                           + "".join(f"{_fmt(k)(r.get(k))} | " if k != "manifold_classes_over_5pct"
+                                     else f"{r.get(k, '')} | " for k in extra)
+                           + f"{r['d_steps_per_iteration']:.2f} / {r['g_steps_per_iteration']:.2f} | "
+                           f"{r['training_minutes']:.1f} |")
         if any(r.get("parzen") is not None for r in rows):
             out += ["", "Parzen log-likelihood: " + ", ".join(f"seed {r['seed']} {r['variant']}: {r['parzen']:.0f}"
                                                               for r in rows if r.get("parzen") is not None)]
         if rows:
             keys = (["accuracy_manifold", "accuracy_random_z", "fd", "fd_manifold", "worst_label_accuracy",
-                     "worst_label_fd"] if cond else ["fd", "classes_over_5pct", "largest_class_share"])
+                     "worst_label_fd"] if cond else _gan_keys(report))
             keys += ["parzen"] if any(r.get("parzen") is not None for r in rows) else []
             out += ["", "Over seeds: mean ± sd (min–max).", "",
                     *_summary_table(report, kind, keys, "", with_reference=True), ""]
         diverged = _diverged_lines(report, kind)
         out += [*diverged, ""] if diverged else []
-        if cond:
-            out += judgement(report)
+        out += judgement(report, kind)
+    if report.get("settings"):
+        out += [report["settings"], ""]
     machines = sorted({s["machine"] for s in report["seeds"]})
     threads = sorted({str(s["threads"]) for s in report["seeds"]})
     out += [f"Machine{'s' if len(machines) > 1 else ''}: " + "; ".join(machines)
@@ -345,6 +411,27 @@ def plot_curves(evaluations: list[dict], path: Path) -> None:
 
     with atomic_path(path, keep_suffix=True) as tmp:
         metrics.plot_curves({f"seed {e['seed']}": e["curves"] for e in evaluations if e.get("curves")}, tmp)
+
+
+def gan_manifold_coverage(evaluations: list[dict], figs_dir: Path) -> None:
+    """Give each plain-GAN row its manifold's class shares (:func:`cgan.study.manifold_coverage`),
+    read from the seed's picture in ``figs_dir`` (8-bit), where the row has none yet."""
+    from PIL import Image
+
+    from .classifier import load_classifier
+
+    classifier = None
+    for e in evaluations:
+        if e["kind"] != "gan":
+            continue
+        for row in e["rows"].values():
+            if "manifold_coverage" in row:
+                continue
+            classifier = classifier or load_classifier()
+            picture = np.asarray(Image.open(figs_dir / picture_name("gan", e["seed"], row["decay"])).convert("L"))
+            grid_size = Settings.from_dict({k: v for k, v in e["settings"].items()
+                                            if k in Settings.__dataclass_fields__}).grid_size
+            row["manifold_coverage"] = manifold_coverage(picture_manifolds(picture, grid_size)[0], classifier)
 
 
 def write_report(evaluations: list[dict], figs_dir: Path, cache_dir: Path, command: str,
@@ -372,9 +459,11 @@ def write_report(evaluations: list[dict], figs_dir: Path, cache_dir: Path, comma
                          + ", ".join(f"{e['kind']} seed {e['seed']}: {e['per_label']}, parzen {e['parzen']}"
                                      for e in evaluations) + "; judge them again with the same options")
     per_label, parzen = options.pop()
+    gan_manifold_coverage(evaluations, figs_dir)
     reference = {kind: reference_rows(kind, per_label, parzen, cache_dir) for kind in kinds}
     article = published_manifolds(article_figs) if article_figs is not None and "cgan" in kinds else None
-    report = build_report(evaluations, reference, article, command)
+    article_gan = published_gan_manifold(article_figs) if article_figs is not None and "gan" in kinds else None
+    report = build_report(evaluations, reference, article, command, article_gan)
     for name, text in (("study.json", json.dumps(report, indent=1)), ("study.md", markdown(report))):
         with atomic_path(figs_dir / name) as tmp:
             tmp.write_text(text)

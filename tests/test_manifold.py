@@ -91,3 +91,12 @@ def test_plot_manifold_writes_png(tmp_path):
     cgan.plot_manifold(np.random.default_rng(0).random((84, 84)), tmp_path / "m.png")
     with Image.open(tmp_path / "m.png") as im:
         assert im.format == "PNG" and min(im.size) > 100
+
+
+def test_untile_inverts_tile():
+    digits = np.arange(12 * 28 * 28, dtype="float32").reshape(12, 28, 28)
+    np.testing.assert_array_equal(cgan.manifold.untile(cgan.tile(digits, 3, 4), 3, 4), digits)
+    stack = np.stack([cgan.tile(digits[:9], 3), cgan.tile(digits[3:], 3)])
+    np.testing.assert_array_equal(cgan.manifold.untile(stack, 3), np.stack([digits[:9], digits[3:]]))
+    with pytest.raises(ValueError, match=r"expected pictures of 84 x 84 px \(3 x 3 cells of 28 px\)"):
+        cgan.manifold.untile(np.zeros((84, 83)), 3)

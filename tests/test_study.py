@@ -114,6 +114,8 @@ def test_plain_gan_study(tmp_path):
     assert set(report["reference"]["gan"]) == {"real test digits (ceiling)", "untrained GAN (floor)"}
     assert report["targets"] == [] and "accuracy_manifold" not in report["seeds"][0]
     assert 1 <= report["seeds"][0]["classes_over_5pct"] <= 10
+    for seed in report["seeds"]:  # its manifold's classes, read from its picture
+        assert 1 <= seed["manifold_classes_over_5pct"] <= 10 and 0 <= seed["manifold_smallest_share"] <= 0.1
     for name in ("gan-seed-3.png", "gan-seed-3-ema-0.9.png"):
         picture = Image.open(figs / name)
         assert picture.mode == "L" and picture.size == (420 + 2 * 2, 420 + 2 * 2)
@@ -177,3 +179,40 @@ def test_published_figures_are_read_back_into_digits(tmp_path):
     g.close()
     with pytest.raises(FileNotFoundError, match="manifold_0.png"):
         study.published_manifolds(tmp_path / "nothing")
+
+
+def test_the_plain_gans_published_figure_and_a_seeds_picture_read_back(tmp_path):
+    """The article's GAN_manifold.png, drawn the article's way, reads back as the generator's own
+    classes; a seed's picture cuts back into its manifolds' 8-bit digits."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import cgan
+    from cgan.manifold import to_uint8
+
+    for kind in ("gan", "cgan"):
+        g = cgan.load_generator(kind)
+        try:
+            digits = cgan.manifold_digits(g)
+            cut = study.picture_manifolds(study.seed_picture(g))
+            np.testing.assert_allclose(cut, to_uint8(digits) / 255.0, atol=1e-6)
+            if kind == "gan":
+                fig, ax = plt.subplots(figsize=(7.6, 7.6))
+                ax.imshow(cgan.draw_manifolds(g)[0], cmap="Greys")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                fig.savefig(tmp_path / "GAN_manifold.png", dpi=72)
+                plt.close(fig)
+                read = study.published_gan_manifold(tmp_path)
+                direct = study.manifold_coverage(digits[0])
+                # resampling blurs: measured up to 3 points a class here, up to 7 on the study seeds' pictures
+                assert np.abs(np.subtract(read["shares"], direct["shares"])).max() <= 0.05
+                assert abs(read["classes_over_5pct"] - direct["classes_over_5pct"]) <= 2
+        finally:
+            g.close()
+    with pytest.raises(FileNotFoundError, match="GAN_manifold.png"):
+        study.published_gan_manifold(tmp_path / "nothing")
+    with pytest.raises(ValueError, match="1 or 2 x 5 manifolds"):
+        study.picture_manifolds(np.zeros((100, 100), "uint8"))

@@ -195,3 +195,49 @@ def test_the_committed_study_has_every_seeds_pictures_and_stays_under_8_mb():
                 for s in report["evaluations"] for row in s["rows"].values()}
     assert expected and expected == {p.name for p in folder.glob("*-seed-*.png")}
     assert sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) < 8 * 1024 * 1024
+
+
+def gan_with_manifold(seed, shares):
+    e = gan_evaluation(seed, [0.1] * 10)
+    e["rows"][FAITHFUL]["manifold_coverage"] = {"shares": shares, "smallest_share": min(shares),
+                                                "classes_over_5pct": sum(s >= 0.05 for s in shares)}
+    return e
+
+
+def test_the_plain_gans_manifold_and_where_the_articles_figure_falls():
+    seeds = [gan_with_manifold(1, [0.0, 0.02] + [0.12] * 8), gan_with_manifold(2, [0.02] + [1 / 9 - 0.02 / 9] * 9)]
+    article = {"shares": [0.0756] + [0.1027] * 9, "classes_over_5pct": 10, "smallest_share": 0.0756}
+    report = study_report.build_report(seeds, {}, None, "test", article_gan=article)
+    stats = report["summary"][f"gan: {FAITHFUL}"]
+    assert stats["manifold_classes_over_5pct"]["mean"] == 8.5 and stats["manifold_smallest_share"]["max"] == 0.02
+    for text in (study_report.quote(report), study_report.markdown(report)):
+        assert "| manifold: classes ≥ 5% | manifold: rarest class |" in text
+        assert "| 8.50 ± 0.71 (8.00–9.00) | 1.0% ± 1.4% (0.0%–2.0%) |" in text
+        assert "| the article's published figure (read back from its PNG) |  |  |  | 10 | 7.6% |" in text
+        assert ("- classes at ≥ 5% of the manifold's 225 digits: the article's 10 is more than every one of our 2 "
+                "faithful seeds (8–9, mean 8.50)") in text
+        assert ("- the manifold's rarest class: the article's 7.6% is more than every one of our 2 faithful seeds "
+                "(0.0%–2.0%, mean 1.0%; ours read from their 8-bit pictures, the article's from its PNG)") in text
+    assert "| 1 | article (faithful) | 61.00 | 10 | 0.10 | 8 | 0.0% |" in study_report.markdown(report)
+    # a study without the manifold's numbers keeps its columns as they were
+    assert "manifold:" not in study_report.quote(study_report.build_report([gan_evaluation(1, [0.1] * 10)], {}, None,
+                                                                           "test"))
+
+
+def test_the_report_names_the_settings_and_their_preset():
+    from cgan.settings import Settings
+
+    def with_settings(settings):
+        return [{**e, "settings": settings.to_dict()} for e in two_seeds()]
+
+    line = study_report.settings_line(with_settings(Settings.published(seed=1, threads=1, ema_decay=0.999)))
+    assert line == "Settings: k_step=10, lr_dis=0.001 (preset published); the rest as the article prints them."
+    assert study_report.settings_line(with_settings(Settings(seed=3))) == \
+        "Settings: the article's printed code (cgan's defaults, preset printed)."
+    assert study_report.settings_line(with_settings(Settings(lr_gen=1e-3))) == \
+        "Settings: lr_gen=0.001 (no preset); the rest as the article prints them."
+    mixed = with_settings(Settings())[:1] + with_settings(Settings.published())[1:]
+    assert study_report.settings_line(mixed).startswith("Settings: the seeds differ in their settings")
+    report = study_report.build_report(with_settings(Settings.published()), {}, None, "test")
+    assert "(preset published)" in study_report.markdown(report)
+    assert "preset" not in study_report.quote(report, kinds=["cgan"])  # the quote leaves the settings to its reader

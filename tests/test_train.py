@@ -73,6 +73,28 @@ def test_train_writes_snapshots_checkpoints_and_figures(small_data, tmp_path):
     t.graph.close()
 
 
+def test_gif_every_keeps_every_nth_snapshot_and_the_last(small_data, tmp_path):
+    settings = TINY.replace(iterations=5, save_periods=(0, 1, 2, 3, 4), gif_every=3)
+    t = cgan.train(settings, tmp_path / "run", figs_dir=tmp_path / "figs", progress=False, data=small_data)
+    t.graph.close()
+    with Image.open(tmp_path / "figs" / "manifold_5.gif") as im:
+        assert im.n_frames == 3  # snapshots 0, 3 and the last, 4
+        frames = []
+        for k in range(im.n_frames):
+            im.seek(k)
+            frames.append(np.asarray(im.convert("L")))
+    # the same frames as the GIF of every snapshot, written again from the finished run folder
+    t = cgan.train(settings.replace(gif_every=1), tmp_path / "run", figs_dir=tmp_path / "all", progress=False,
+                   data=small_data)
+    assert t.iteration == 5
+    t.graph.close()
+    with Image.open(tmp_path / "all" / "manifold_5.gif") as im:
+        assert im.n_frames == 5
+        for k, frame in zip((0, 3, 4), frames):
+            im.seek(k)
+            np.testing.assert_array_equal(np.asarray(im.convert("L")), frame)
+
+
 def test_saved_generator_reloads(small_data, tmp_path):
     t = cgan.train(TINY, tmp_path / "run", progress=False, data=small_data)
     z = np.random.default_rng(0).standard_normal((5, 2))
