@@ -92,7 +92,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     from . import metrics
     from .data import load_data
+    from .files import atomic_path
     from .graph import GANGraph
+
     if args.per_label < 2:
         raise ValueError(f"--per-label must be >= 2, got {args.per_label}")
     for path in (args.cgan, args.gan):
@@ -115,9 +117,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     if (Path(args.curves_run) / "settings.json").is_file():
         report["curves"] = metrics.snapshot_curves(args.curves_run, data=data)
         metrics.plot_curves(report["curves"], figs / "metrics_over_training.png")
-    (figs / "metrics.json").write_text(json.dumps(report, indent=1))
     md = f"Made by `{command}`.\n\n" + metrics.report(rows, f"trained CGAN ({args.cgan})")
-    (figs / "metrics.md").write_text(md)
+    for name, text in (("metrics.json", json.dumps(report, indent=1)), ("metrics.md", md)):
+        with atomic_path(figs / name) as tmp:
+            tmp.write_text(text)
     print(md)
     return 0
 
@@ -144,7 +147,7 @@ def _study(args: argparse.Namespace, argv: list[str]) -> int:
         raise ValueError(f"--seeds must be distinct, got {args.seeds}")
     args.seed = None
     base = _settings(args, conditional=not args.unconditional, ema_decay=tuple(args.ema) or None)
-    kind = study.kind_of(base)
+    kind = base.kind
     folders = {seed: study.seed_dir(runs_dir, kind, seed) for seed in args.seeds}
     pending = [seed for seed, folder in folders.items()
                if study.read_evaluation(folder, base.replace(seed=seed), args.per_label, args.parzen) is None]
@@ -286,11 +289,11 @@ def main(argv: list[str] | None = None) -> int:
                 trainer = train(settings, run_dir, figs_dir=figs_dir, overwrite=args.overwrite,
                                 progress=not args.no_progress, restarts=args.restarts)
             except TrainingDiverged as exc:
-                print(f"{'CGAN' if settings.conditional else 'GAN'} run in {run_dir} stopped: {exc}", file=sys.stderr)
+                print(f"{settings.kind.upper()} run in {run_dir} stopped: {exc}", file=sys.stderr)
                 return 3
             t = trainer.timing
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(f"{'CGAN' if settings.conditional else 'GAN'}: {settings.iterations} iterations in {run_dir}"
+            print(f"{settings.kind.upper()}: {settings.iterations} iterations in {run_dir}"
                   f"{f', figures in {figs_dir}' if figs_dir else ''} ({time.perf_counter() - start:.0f} s: "
                   f"steps {t['steps']:.0f} s, snapshots {t['snapshots']:.0f} s, checkpoints {t['checkpoints']:.0f} s, "
                   f"figures {t['figures']:.0f} s; peak memory {rss:.0f} MiB)")

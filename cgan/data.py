@@ -104,6 +104,27 @@ def one_hot(labels: Any, num_classes: int = 10) -> np.ndarray:
     return np.eye(num_classes, dtype="float32")[arr]
 
 
+def as_one_hot(labels: Any, n: int, num_classes: int) -> np.ndarray:
+    """Labels for ``n`` samples as float32 one-hot rows (n, num_classes).
+
+    Accepts one integer label for all samples, ``n`` integer labels, or ``n``
+    one-hot rows. Anything else is a ``ValueError`` saying what is accepted.
+    """
+    arr = np.asarray(labels)
+    accepted = (f"an integer in 0..{num_classes - 1}, {n} such integers, "
+                f"or a one-hot float array of shape ({n}, {num_classes})")
+    if arr.dtype.kind in "iu" and arr.ndim <= 1:
+        flat = np.broadcast_to(arr, (n,)) if arr.ndim == 0 else arr
+        if flat.shape != (n,) or flat.size and (flat.min() < 0 or flat.max() >= num_classes):
+            raise ValueError(f"labels={labels!r} is invalid; accepted: {accepted}")
+        return one_hot(flat, num_classes)
+    if arr.dtype.kind == "f" and arr.shape == (n, num_classes):
+        if not np.all(np.isfinite(arr)) or not np.all((arr == 0) | (arr == 1)) or not np.all(arr.sum(1) == 1):
+            raise ValueError(f"labels given as an array of shape {arr.shape} must be one-hot (0s and one 1 a row)")
+        return arr.astype("float32")
+    raise ValueError(f"labels of dtype {arr.dtype} and shape {arr.shape} are invalid; accepted: {accepted}")
+
+
 class MNIST(NamedTuple):
     x_train: np.ndarray      # (60000, 28, 28, 1) float32 in [0, 1]
     y_train_cat: np.ndarray  # (60000, 10) float32 one-hot

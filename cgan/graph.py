@@ -31,6 +31,7 @@ from .networks import (DISCRIMINATOR_SCOPE, GENERATOR_SCOPE, build_discriminator
                        dropout_seed)
 from . import checks
 from .cpu import cpu_flags
+from .data import as_one_hot
 from .settings import Settings
 from .weightfile import (WEIGHTS_DIR, assign_values, average_group, read_weights,  # noqa: F401 (WEIGHTS_DIR: cgan.graph's name)
                          shipped_generator_path, write_weights)
@@ -186,27 +187,6 @@ def build_train_ops(losses: Losses, settings: Settings = Settings()):
         step_gen = optimizer_gen.minimize(losses.L_gen, var_list=generator_vars)
         step_dis = optimizer_dis.minimize(losses.L_dis, var_list=discrim_vars)
     return step_gen, step_dis
-
-
-def as_one_hot(labels: Any, n: int, num_classes: int) -> np.ndarray:
-    """Labels for ``n`` samples as float32 one-hot rows (n, num_classes).
-
-    Accepts one integer label for all samples, ``n`` integer labels, or ``n``
-    one-hot rows. Anything else is a ``ValueError`` saying what is accepted.
-    """
-    arr = np.asarray(labels)
-    accepted = (f"an integer in 0..{num_classes - 1}, {n} such integers, "
-                f"or a one-hot float array of shape ({n}, {num_classes})")
-    if arr.dtype.kind in "iu" and arr.ndim <= 1:
-        flat = np.broadcast_to(arr, (n,)) if arr.ndim == 0 else arr
-        if flat.shape != (n,) or flat.size and (flat.min() < 0 or flat.max() >= num_classes):
-            raise ValueError(f"labels={labels!r} is invalid; accepted: {accepted}")
-        return np.eye(num_classes, dtype="float32")[flat]
-    if arr.dtype.kind == "f" and arr.shape == (n, num_classes):
-        if not np.all(np.isfinite(arr)) or not np.all((arr == 0) | (arr == 1)) or not np.all(arr.sum(1) == 1):
-            raise ValueError(f"labels given as an array of shape {arr.shape} must be one-hot (0s and one 1 a row)")
-        return arr.astype("float32")
-    raise ValueError(f"labels of dtype {arr.dtype} and shape {arr.shape} are invalid; accepted: {accepted}")
 
 
 class GANGraph:

@@ -21,6 +21,7 @@ import numpy as np
 from scipy import linalg
 
 from . import checks
+from .files import atomic_path
 from .classifier import Classifier, load_classifier
 from .manifold import manifold_digits
 
@@ -280,5 +281,6 @@ def plot_curves(curves: dict, path) -> None:
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    with atomic_path(path, keep_suffix=True) as tmp:
+        fig.savefig(tmp, dpi=80)
     plt.close(fig)

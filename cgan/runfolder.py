@@ -43,6 +43,11 @@ from .runlock import RunLock
 from .settings import FREE_SETTINGS, Settings, settings_differ  # noqa: F401 (FREE_SETTINGS: runfolder's name)
 from .tensorboard_log import TensorBoardLog
 
+# The run folder's files: its settings, the trained generator (Run.finish), a study's judgement
+# of it (cgan.study), and in each checkpoint the loop's state beside TensorFlow's files.
+SETTINGS_FILE = "settings.json"
+GENERATOR_FILE = "generator.npz"
+EVALUATION_FILE = "evaluation.json"
 STATE_FILE = "state.pkl"
 TRAINING_WORK = ("steps", "snapshots", "checkpoints")  # the kinds of work Run.elapsed counts
 TF_PREFIX = "model"
@@ -375,7 +380,7 @@ def _snapshot_period(path: Path) -> int:
 def saved_settings(run_dir: str | os.PathLike) -> Settings:
     """The settings a run folder was started with; settings added to cgan since
     then take their defaults."""
-    file = checks.path("run_dir", run_dir) / "settings.json"
+    file = checks.path("run_dir", run_dir) / SETTINGS_FILE
     if not file.is_file():
         raise FileNotFoundError(f"{file} not found: {run_dir} holds no run")
     try:
@@ -402,15 +407,13 @@ def check_data(data, settings: Settings) -> MNIST:
 
 
 def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: bool) -> None:
-    settings_file = run_dir / "settings.json"
+    settings_file = run_dir / SETTINGS_FILE
     has_run = settings_file.exists() or (run_dir / "checkpoints").exists()
     if has_run and overwrite:
-        from .study import EVALUATION_FILE
-
         for sub in ("checkpoints", "snapshots"):
             shutil.rmtree(run_dir / sub, ignore_errors=True)
         # nothing of the old run may pass for the new one's: its generator (Run.finish), a study's judgement of it
-        for name in ("settings.json", "generator.npz", EVALUATION_FILE):
+        for name in (SETTINGS_FILE, GENERATOR_FILE, EVALUATION_FILE):
             (run_dir / name).unlink(missing_ok=True)
         return
     if has_run and not resume:
@@ -445,7 +448,8 @@ def open_run(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs
     lock = RunLock(run_dir)
     try:
         _check_run_dir(run_dir, settings, resume, overwrite)
-        (run_dir / "settings.json").write_text(json.dumps(settings.to_dict(), indent=1))
+        with atomic_path(run_dir / SETTINGS_FILE) as tmp:
+            tmp.write_text(json.dumps(settings.to_dict(), indent=1))
         run = run_class(settings, run_dir, data)
     except BaseException:
         lock.release()

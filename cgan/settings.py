@@ -28,6 +28,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+# The two models, by kind: the names the package's files and tables use for them.
+KIND_NAMES = {"cgan": "CGAN", "gan": "plain GAN"}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Hyper-parameters of the (conditional) GAN, defaults as in the article."""
@@ -133,6 +137,11 @@ class Settings:
         need("save_periods", isinstance(periods, (tuple, list, range))
              and all(is_int(p) and p >= 0 for p in periods), "a sequence of integers >= 0")
         object.__setattr__(self, "save_periods", tuple(sorted(set(periods))))
+
+    @property
+    def kind(self) -> str:
+        """``"cgan"`` (conditional) or ``"gan"`` (the plain GAN): the one place that says which."""
+        return "cgan" if self.conditional else "gan"
 
     @classmethod
     def preset(cls, name: str, **changes: Any) -> "Settings":

@@ -5,7 +5,8 @@ judged by :mod:`cgan.metrics`, so the reproduction's quality reads as a distribu
 ``python -m cgan study --seeds 2017 2018 2019`` trains ``runs/study/cgan-seed-2017/``, ...
 (one run folder a seed, locked while it trains, resumed after a stop: the command run
 again continues the study), judges each seed's final generator into its folder's
-``evaluation.json``; :mod:`cgan.study_report` then writes the report into ``figs/study/``:
+``evaluation.json`` (``cgan.runfolder.EVALUATION_FILE``); :mod:`cgan.study_report` then writes
+the report into ``figs/study/``:
 
 - ``study.md`` / ``study.json``: one row per seed and variant, then mean ± sd and min-max
   over seeds, beside the ceiling (real test digits) and the floor (an untrained generator);
@@ -43,7 +44,6 @@ from .settings import Settings, settings_differ
 DEFAULT_SEEDS = (2017, 2018, 2019, 2020, 2021)
 DEFAULT_DECAYS = (0.99, 0.999)
 FAITHFUL = "article (faithful)"
-EVALUATION_FILE = "evaluation.json"
 GUTTER = 2  # px of white between and around the manifolds of a seed's picture
 # Measured on 2 cores (benchmarks/README.md, "Seed study"): two 1-thread trainings side by side
 # finish two seeds sooner than one 2-thread training does them in turn.
@@ -53,10 +53,6 @@ THREADS_PER_JOB = 1
 def variant_name(decay: float | None) -> str:
     """The name of a study row's variant: the trained weights or an averaged generator."""
     return FAITHFUL if decay is None else f"averaged G, decay {decay:g} (beyond the article)"
-
-
-def kind_of(settings: Settings) -> str:
-    return "cgan" if settings.conditional else "gan"
 
 
 def seed_dir(runs_dir: str | os.PathLike, kind: str, seed: int) -> Path:
@@ -106,7 +102,7 @@ def judge_seed(run_dir: Path, per_label: int = 1000, parzen: bool = False, data=
     from .classifier import load_classifier
     from .data import load_data
     from .graph import GANGraph
-    from .runfolder import latest_state, saved_settings
+    from .runfolder import EVALUATION_FILE, latest_state, saved_settings
 
     settings = saved_settings(run_dir)
     state = latest_state(run_dir)
@@ -124,14 +120,14 @@ def judge_seed(run_dir: Path, per_label: int = 1000, parzen: bool = False, data=
             row = {"decay": decay, **metrics.evaluate(graph, data, per_label, classifier=clf, with_parzen=parzen)}
             if settings.conditional:
                 row["fd_manifold"] = manifold_fd(graph, clf, data)
-            with atomic_path(run_dir / picture_name(kind_of(settings), settings.seed, decay), keep_suffix=True) as tmp:
+            with atomic_path(run_dir / picture_name(settings.kind, settings.seed, decay), keep_suffix=True) as tmp:
                 Image.fromarray(seed_picture(graph), mode="L").save(tmp, optimize=True)
             rows[variant_name(decay)] = row
         finally:
             graph.close()
     history = state["history"]
     evaluation = {
-        "seed": settings.seed, "kind": kind_of(settings), "iterations": state["iteration"],
+        "seed": settings.seed, "kind": settings.kind, "iterations": state["iteration"],
         "settings": settings.to_dict(), "per_label": per_label, "parzen": parzen,
         "d_steps_per_iteration": float(np.mean(history["d_steps"])),
         "g_steps_per_iteration": float(np.mean(history["g_steps"])),
@@ -153,6 +149,8 @@ def read_evaluation(run_dir: Path, settings: Settings, per_label: int, parzen: b
     """A seed's stored evaluation, if it judged the final generator of a run with these
     settings (those that change the math, and the iterations) with these options; or the
     record that such a run diverged."""
+    from .runfolder import EVALUATION_FILE
+
     file = run_dir / EVALUATION_FILE
     if not file.is_file():
         return None
@@ -172,7 +170,7 @@ def read_evaluation(run_dir: Path, settings: Settings, per_label: int, parzen: b
 def study_seed(settings: Settings, run_dir: Path, per_label: int, parzen: bool, progress: bool = False) -> dict:
     """One seed of the study, from wherever it stopped: train, then judge. A run that
     diverges is recorded as such (its ``evaluation.json`` says so) and not judged."""
-    from .runfolder import TrainingDiverged, latest_state
+    from .runfolder import EVALUATION_FILE, TrainingDiverged, latest_state
 
     done = read_evaluation(run_dir, settings, per_label, parzen)
     if done is not None:
@@ -180,7 +178,7 @@ def study_seed(settings: Settings, run_dir: Path, per_label: int, parzen: bool, 
     try:
         train_seed(settings, run_dir, progress)
     except TrainingDiverged as exc:
-        evaluation = {"seed": settings.seed, "kind": kind_of(settings), "settings": settings.to_dict(),
+        evaluation = {"seed": settings.seed, "kind": settings.kind, "settings": settings.to_dict(),
                       "iterations": latest_state(run_dir)["iteration"], "per_label": per_label, "parzen": parzen,
                       "diverged": str(exc), "machine": machine(), "rows": {}}
         with atomic_path(run_dir / EVALUATION_FILE) as tmp:

@@ -18,11 +18,11 @@ import numpy as np
 
 from . import checks
 from .files import atomic_path
-from .settings import FREE_SETTINGS, PRESETS, Settings, settings_differ
-from .study import (EVALUATION_FILE, FAITHFUL, manifold_coverage, picture_manifolds, picture_name,
+from .settings import FREE_SETTINGS, KIND_NAMES, PRESETS, Settings, settings_differ
+from .study import (FAITHFUL, manifold_coverage, picture_manifolds, picture_name,
                     published_gan_manifold, published_manifolds, reference_rows)
 
-# Targets set for the averaged generator (issue #14), as means over the study's seeds.
+# Targets set for the averaged generator, as means over the study's seeds.
 TARGET_ACCURACY = 0.995        # manifold accuracy
 TARGET_LABEL_ACCURACY = 0.98   # no label's manifold accuracy under this
 TARGET_FD_RATIO = 0.5          # Fréchet distance at most this share of the faithful rows'
@@ -68,6 +68,8 @@ def collect(folders: Sequence[Path]) -> list[dict]:
     """The evaluations in the given folders, by kind then seed: a seed folder's
     ``evaluation.json``, or every seed of an earlier report's ``study.json`` (its pictures
     beside it). Folders with neither are skipped; a seed found twice counts once, as found last."""
+    from .runfolder import EVALUATION_FILE
+
     found = {}
     for folder in folders:
         folder = Path(folder)
@@ -170,7 +172,7 @@ def targets(evaluations: list[dict]) -> list[dict]:
 
 def target_lines(report: dict) -> list[str]:
     """The averaged generator's targets, met or not, one markdown bullet a variant (from
-    the report's ``targets``; reports written before they were kept get them computed)."""
+    the report's ``targets``)."""
     def met(ok):
         return "met" if ok else "**not met**"
 
@@ -178,7 +180,7 @@ def target_lines(report: dict) -> list[str]:
         return f"{100 * x:.2f}%"
 
     lines = []
-    for t in report.get("targets") or targets(report.get("evaluations", [])):
+    for t in report["targets"]:
         fd = ("Fréchet distance not measured" if t["fd_ratio"] is None else
               f"Fréchet distance {_num(t['fd'])}, {t['fd_ratio']:.3f}× the faithful rows' {_num(t['fd_faithful'])} "
               f"on the same seeds (target ≤ {TARGET_FD_RATIO:g}×: {met(t['fd_met'])})")
@@ -321,7 +323,7 @@ def quote(report: dict, kinds: Sequence[str] | None = None) -> str:
         judged = sorted({s["seed"] for s in report["seeds"] if s["kind"] == kind})
         keys = (["accuracy_manifold", "accuracy_random_z", "fd", "worst_label_accuracy"] if kind == "cgan"
                 else _gan_keys(report))
-        title = f"{'CGAN' if kind == 'cgan' else 'plain GAN'}, mean ± sd over {_seeds(len(judged))} (min–max)"
+        title = f"{KIND_NAMES[kind]}, mean ± sd over {_seeds(len(judged))} (min–max)"
         out += [*(_summary_table(report, kind, keys, title, with_reference=False) if judged else []), ""]
         diverged = _diverged_lines(report, kind)
         out += [*diverged, ""] if diverged else []
@@ -359,7 +361,7 @@ def markdown(report: dict) -> str:
         rows = [s for s in report["seeds"] if s["kind"] == kind]
         cond = kind == "cgan"
         iterations = sorted({r["iterations"] for r in rows})
-        out += [f"## {'CGAN' if cond else 'plain GAN'}: {_seeds(len({r['seed'] for r in rows}))} judged"
+        out += [f"## {KIND_NAMES[kind]}: {_seeds(len({r['seed'] for r in rows}))} judged"
                 + (f", {', '.join(map(str, iterations))} iterations each" if rows else ""), ""]
         if cond and rows:
             out += ["| seed | variant | accuracy, manifold | accuracy, random z | Fréchet distance | FD of the manifolds "
@@ -405,12 +407,11 @@ def markdown(report: dict) -> str:
     return "\n".join(out)
 
 
-def plot_curves(evaluations: list[dict], path: Path) -> None:
+def plot_seed_curves(evaluations: list[dict], path: Path) -> None:
     """Manifold accuracy and Fréchet distance over training, one line a CGAN seed."""
     from . import metrics
 
-    with atomic_path(path, keep_suffix=True) as tmp:
-        metrics.plot_curves({f"seed {e['seed']}": e["curves"] for e in evaluations if e.get("curves")}, tmp)
+    metrics.plot_curves({f"seed {e['seed']}": e["curves"] for e in evaluations if e.get("curves")}, path)
 
 
 def gan_manifold_coverage(evaluations: list[dict], figs_dir: Path) -> None:
@@ -438,6 +439,8 @@ def write_report(evaluations: list[dict], figs_dir: Path, cache_dir: Path, comma
                  article_figs: str | os.PathLike | None = None) -> dict:
     """Write study.json, study.md, study_curves.png and every seed's picture into ``figs_dir``."""
     import shutil
+
+    from .runfolder import EVALUATION_FILE
 
     if not evaluations:
         raise ValueError("no judged seeds to report: train some first (python -m cgan study --seeds ...)")
@@ -468,7 +471,7 @@ def write_report(evaluations: list[dict], figs_dir: Path, cache_dir: Path, comma
         with atomic_path(figs_dir / name) as tmp:
             tmp.write_text(text)
     if "cgan" in kinds:
-        plot_curves(evaluations, figs_dir / "study_curves.png")
+        plot_seed_curves(evaluations, figs_dir / "study_curves.png")
     return report
 
 

@@ -72,7 +72,7 @@ class Trainer(Run):
 
         s = self.settings
         bar = tqdm(total=s.iterations, initial=min(self.iteration, s.iterations), disable=not progress,
-                   desc="CGAN" if s.conditional else "GAN", unit="it", dynamic_ncols=True)
+                   desc=s.kind.upper(), unit="it", dynamic_ncols=True)
         try:
             while self.iteration < s.iterations:
                 l_d = self.run_iteration(on_snapshot)

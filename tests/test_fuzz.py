@@ -41,57 +41,60 @@ def under(folder: Path, path):
     return path
 
 
-def call(fn, *args, **kwargs):
+def call(fn, *args, names=(), **kwargs):
+    """Call ``fn``; a refusal must be a clear error that names one of the arguments in ``names``."""
     TRIED["inputs"] += 1
     try:
         fn(*args, **kwargs)
-    except CLEAR:
-        pass
+    except CLEAR as exc:
+        message = str(exc)
+        assert any(name in message for name in names), f"{fn.__name__}: {message!r} names none of {names}"
 
 
 @FUZZ
 @given(z=anything, labels=anything)
 def test_generate(cgan_graph, z, labels):
-    call(cgan_graph.generate, z, labels)
+    call(cgan_graph.generate, z, labels, names=("z", "labels"))
 
 
 @FUZZ
 @given(labels=anything)
 def test_draw_manifolds_labels(cgan_graph, labels):
-    call(cgan.draw_manifolds, cgan_graph, labels)
+    call(cgan.draw_manifolds, cgan_graph, labels, names=("labels",))
 
 
 @FUZZ
 @given(x=anything, y=anything, batch_size=anything)
 def test_batch_iterator(x, y, batch_size):
-    call(BatchIterator, x, y, batch_size)
+    call(BatchIterator, x, y, batch_size, names=("x", "y", "batch_size"))
 
 
 @FUZZ
 @given(x=anything, y=anything)
 def test_preprocess_and_one_hot(x, y):
-    call(cgan.preprocess, x, y)
-    call(cgan.one_hot, y)
+    call(cgan.preprocess, x, y, names=("x", "y"))
+    call(cgan.one_hot, y, names=("labels",))
 
 
 @FUZZ
 @given(digits=anything, n=anything)
 def test_tile(digits, n):
-    call(cgan.tile, digits, n)
+    call(cgan.tile, digits, n, names=("digits", "n"))
 
 
 @FUZZ
 @given(pictures=st.lists(anything, max_size=3), titles=st.lists(anything, max_size=3), path=paths,
        frame_ms=anything)
 def test_write_gif(tmp_path, pictures, titles, path, frame_ms):
-    call(cgan.write_gif, pictures, titles, tmp_path / "a.gif" if path is None else under(tmp_path, path), frame_ms)
+    call(cgan.write_gif, pictures, titles, tmp_path / "a.gif" if path is None else under(tmp_path, path), frame_ms,
+         names=("figures", "pictures", "title", "path", "frame_ms"))
 
 
 @FUZZ
 @given(path=paths)
 def test_load_mnist_path(tmp_path, path):
     if path is not None:  # None means the shipped file: that loads
-        call(cgan.load_mnist, under(tmp_path, path))
+        call(cgan.load_mnist, under(tmp_path, path), names=("path", "MNIST"))
 
 
 @FUZZ
@@ -99,14 +102,14 @@ def test_load_mnist_path(tmp_path, path):
                                                "save_periods", "conditional", "grid_low", "nope", "k_step"]),
                               anything, max_size=3))
 def test_settings(values):
-    call(cgan.Settings.from_dict, values)
+    call(cgan.Settings.from_dict, values, names=tuple(f"Settings.{k}" for k in values) + ("unknown setting",))
 
 
 @FUZZ
 @given(run_dir=paths)
 def test_train_run_dir(tmp_path, small_data, run_dir):
     call(cgan.train, cgan.Settings(iterations=0, batch_size=16), under(tmp_path, run_dir), progress=False,
-         data=small_data)
+         data=small_data, names=("run_dir",))
 
 
 @pytest.mark.parametrize("where", ["/", "~", "home"])

@@ -7,22 +7,18 @@ import cgan
 from cgan.graph import make_session
 
 
-def conv(k, cin, cout):
-    return k * k * cin * cout + cout
-
-
-# Parameter counts of the article's architecture, layer by layer.
-G_PARAMS = (12 * 7 * 7 * 64 + 7 * 7 * 64) + conv(5, 64, 64) + conv(3, 64, 32) + conv(5, 32, 1)
-D_PARAMS = conv(7, 1, 128) + conv(3, 128 + 10, 128) + (7 * 7 * 128 + 1)
-
-
 def test_parameter_counts_match_the_article(cgan_graph, gan_graph):
-    assert G_PARAMS == 162497 and D_PARAMS == 171777
-    assert cgan_graph.generator.count_params() == G_PARAMS
-    assert cgan_graph.discrim.count_params() == D_PARAMS
+    # The article's layers: G is Dense(12 -> 7*7*64), Conv 5x5 64->64, Conv 3x3 64->32, Conv 5x5 32->1;
+    # D is Conv 7x7 1->128, Conv 3x3 (128 + 10)->128, Dense(7*7*128 -> 1): 162,497 and 171,777 parameters.
+    assert [tuple(w.shape) for w in cgan_graph.generator.weights] == [
+        (12, 3136), (3136,), (5, 5, 64, 64), (64,), (3, 3, 64, 32), (32,), (5, 5, 32, 1), (1,)]
+    assert [tuple(w.shape) for w in cgan_graph.discrim.weights] == [
+        (7, 7, 1, 128), (128,), (3, 3, 138, 128), (128,), (6272, 1), (1,)]
+    assert cgan_graph.generator.count_params() == 162497
+    assert cgan_graph.discrim.count_params() == 171777
     # the plain GAN: no label into G's dense layer nor D's second conv
-    assert gan_graph.generator.count_params() == G_PARAMS - 10 * 7 * 7 * 64
-    assert gan_graph.discrim.count_params() == D_PARAMS - 9 * 10 * 128
+    assert gan_graph.generator.count_params() == 162497 - 10 * 7 * 7 * 64
+    assert gan_graph.discrim.count_params() == 171777 - 9 * 10 * 128
 
 
 def test_output_shapes(cgan_graph, gan_graph, batch):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import cgan.runfolder
 from cgan import study
 
 TINY_STUDY = ["--iterations", "40", "--batch-size", "32", "--per-label", "20", "--ema", "0.9", "0.5"]
@@ -47,13 +48,13 @@ def test_study_end_to_end(tmp_path):
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert not (seed1 / study.EVALUATION_FILE).exists()
+    assert not (seed1 / cgan.runfolder.EVALUATION_FILE).exists()
     # run again, two seeds at once: seed 1 resumes, seed 2 starts
     out = finish(cli("--seeds", 1, 2, "--jobs", 2, *common))
     jobs, threads = study.plan(2, 2)
     assert jobs == 2 and f"2 seeds, 2 at a time, {threads} TensorFlow thread(s) each" in out
     for seed in (1, 2):
-        evaluation = json.loads((runs / f"cgan-seed-{seed}" / study.EVALUATION_FILE).read_text())
+        evaluation = json.loads((runs / f"cgan-seed-{seed}" / cgan.runfolder.EVALUATION_FILE).read_text())
         assert evaluation["iterations"] == 40 and evaluation["settings"]["threads"] == threads
         assert list(evaluation["rows"]) == [study.FAITHFUL, study.variant_name(0.9), study.variant_name(0.5)]
         assert evaluation["training_seconds"] > 0

@@ -108,17 +108,18 @@ def test_saved_generator_reloads(small_data, tmp_path):
 
 def test_resume_continues_from_the_last_checkpoint(small_data, tmp_path):
     s = TINY.replace(iterations=4, checkpoints_kept=2)
-    first = cgan.train(s.replace(iterations=2), tmp_path, progress=False, data=small_data)
-    state_iter = first.batches.position
+    first = cgan.train(s.replace(iterations=2), tmp_path / "run", progress=False, data=small_data)
     first.graph.close()
     drawn = []
-    again = cgan.train(s, tmp_path, progress=False, data=small_data, on_snapshot=lambda p, f: drawn.append(p))
+    again = cgan.train(s, tmp_path / "run", progress=False, data=small_data, on_snapshot=lambda p, f: drawn.append(p))
     assert drawn == [2]  # period 0 was drawn before the stop and is not drawn again
     assert again.iteration == 4 and len(again.history.l_dis) == 4
     assert again.history.l_dis[:2] == first.history.l_dis
     assert again.periods == [0, 2]
     assert len(again.checkpoints()) == 2
-    assert state_iter > 0
+    straight = cgan.train(s, tmp_path / "straight", progress=False, data=small_data)
+    assert again.history == straight.history and again.batches.position == straight.batches.position
+    straight.graph.close()
     again.graph.close()
 
 
