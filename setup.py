@@ -15,7 +15,6 @@ setup(
         "numpy",
         "scipy",
         "matplotlib",
-        "imageio",
         "pillow",
         "tqdm",
         "tensorboard",
