@@ -23,6 +23,7 @@ _EXPORTS = {
     "add_units_to_conv2d": "networks", "build_discriminator": "networks", "build_generator": "networks",
     "ARTICLE_SAVE_PERIODS": "settings", "PRESETS": "settings", "Settings": "settings",
     "Run": "runfolder", "open_run": "runfolder", "read_snapshots": "runfolder", "TrainingDiverged": "runfolder",
+    "RunFolderFull": "runfolder",
     "Trainer": "training", "prepare": "training", "train": "training",
     "RunFolderInUse": "runlock",
     "session_config": "graph", "seed_everything": "graph", "save_generator": "graph",

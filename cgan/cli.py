@@ -251,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         args.figs_dir = args.figs_dir or figs
     if args.command == "study":
         from . import study
+        from .runfolder import RunFolderFull
         from .runlock import RunFolderInUse
 
         args.seeds = args.seeds or list(study.DEFAULT_SEEDS)
@@ -263,12 +264,15 @@ def main(argv: list[str] | None = None) -> int:
         except RunFolderInUse as exc:
             print(f"python -m cgan: error: {exc}", file=sys.stderr)
             return 4
+        except RunFolderFull as exc:
+            print(f"python -m cgan: error: {exc.strerror}", file=sys.stderr)
+            return 5
     if args.command == "evaluate":
         try:
             return _evaluate(args)
         except (ValueError, FileNotFoundError) as exc:
             parser.error(str(exc))
-    from .runfolder import TrainingDiverged
+    from .runfolder import RunFolderFull, TrainingDiverged
     from .runlock import RunFolderInUse
     from .training import train  # imports TensorFlow: after the arguments are good
 
@@ -300,6 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     except RunFolderInUse as exc:
         print(f"python -m cgan: error: {exc}", file=sys.stderr)
         return 4
+    except RunFolderFull as exc:
+        print(f"python -m cgan: error: {exc.strerror}", file=sys.stderr)
+        return 5
     except (ValueError, FileNotFoundError) as exc:
         parser.error(str(exc))
     return 0

@@ -20,6 +20,7 @@ interrupted loses at most the iterations since its last checkpoint, and
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import pickle
@@ -53,6 +54,46 @@ TRAINING_WORK = ("steps", "snapshots", "checkpoints")  # the kinds of work Run.e
 TF_PREFIX = "model"
 ADVICE = ("As the article advises: slow the discriminator down (a smaller lr_dis, e.g. --set lr_dis=5e-5) "
           "or start again (another seed, or restarts=1 to do so automatically).")
+
+
+class RunFolderFull(OSError):
+    """The run folder's disk filled up while the run wrote into it. What was written before
+    (the last complete checkpoint) is intact: free space, and the same call resumes."""
+
+
+_FULL = ("No space left on device", "Disk quota exceeded")
+
+
+def short_error(exc: BaseException) -> str:
+    """An error in one line: TensorFlow's own message without the graph's stack traces that
+    its errors carry (for anything else, ``str(exc)``'s first line)."""
+    lines = []
+    for line in str(exc).splitlines():
+        text = line.strip()
+        if text.startswith("Original stack trace"):
+            break
+        if (not text or text.startswith(("File ", "Detected at node", "Graph execution error", "Node:", "[[{{"))
+                or line.startswith((" ", "\t"))):
+            continue
+        lines.append(text)
+    return "; ".join(lines) or type(exc).__name__
+
+
+@contextlib.contextmanager
+def _disk_full_says_so(run_dir: Path, what: str):
+    """Turn a full disk while writing ``what`` into one :class:`RunFolderFull` line naming
+    the folder and what to do."""
+    try:
+        yield
+    except Exception as exc:
+        full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or any(
+            marker in str(exc) for marker in _FULL)
+        if not full:
+            raise
+        newest = checkpoint_dirs(run_dir)
+        where = f"from {newest[-1].name}" if newest else "from the start"
+        raise RunFolderFull(errno.ENOSPC, f"{run_dir}: the disk is full (no space left while writing {what}); "
+                                          f"free space, then the same command resumes {where}") from None
 
 
 class TrainingDiverged(RuntimeError):
@@ -202,7 +243,8 @@ class Run:
                 self.log.snapshot(period * self.settings.batches_per_period, figures)
             self.snapshot_dir.mkdir(parents=True, exist_ok=True)
             path = self.snapshot_dir / f"period-{period:05d}.npz"
-            with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            with _disk_full_says_so(self.run_dir, f"snapshot {path.name}"), atomic_path(path) as tmp, \
+                    open(tmp, "wb") as fh:
                 np.savez_compressed(fh, figures=figures, period=period)
             self.periods.append(period)
         return figures
@@ -231,7 +273,7 @@ class Run:
                      "periods": self.periods,
                      "average": None if self.average is None else self.average.state_dict(),
                      "elapsed": self.elapsed}
-            with atomic_path(final) as tmp:
+            with _disk_full_says_so(self.run_dir, f"checkpoint {final.name}"), atomic_path(final) as tmp:
                 tmp.mkdir(parents=True)
                 with self.sess.graph.as_default():  # the TF1 saver works on its graph, in any process mode
                     self.saver.save(self.sess, str(tmp / TF_PREFIX), write_meta_graph=False, write_state=False)
@@ -254,7 +296,7 @@ class Run:
                     self.saver.restore(self.sess, str(ckpt / TF_PREFIX))
                 self.batches.load_state_dict(state["batches"])
             except Exception as exc:  # a torn or corrupt checkpoint: try the one before
-                warnings.warn(f"checkpoint {ckpt} is unreadable ({type(exc).__name__}: {exc}); "
+                warnings.warn(f"checkpoint {ckpt} is unreadable ({type(exc).__name__}: {short_error(exc)}); "
                               "falling back to an older one")
                 continue
             self.rng.bit_generator.state = state["rng"]
@@ -294,10 +336,11 @@ class Run:
         checkpoints = self.checkpoints()
         if not checkpoints or checkpoints[-1].name != f"ckpt-{self.iteration:08d}":
             self.save_checkpoint()
-        save_generator(self.run_dir / "generator.npz", self.sess, self.generator_weights, self.settings,
-                       None if self.average is None else self.average.averages)
+        with _disk_full_says_so(self.run_dir, GENERATOR_FILE):
+            save_generator(self.run_dir / GENERATOR_FILE, self.sess, self.generator_weights, self.settings,
+                           None if self.average is None else self.average.averages)
         if figs_dir is not None:
-            with self._timed("figures"):
+            with self._timed("figures"), _disk_full_says_so(Path(figs_dir), "the figures"):
                 self.write_figures(figs_dir)
         self.close()
 
