@@ -22,16 +22,17 @@ _EXPORTS = {
     "plot_manifold": "manifold", "tile": "manifold", "write_gif": "manifold",
     "add_units_to_conv2d": "networks", "build_discriminator": "networks", "build_generator": "networks",
     "ARTICLE_SAVE_PERIODS": "settings", "PRESETS": "settings", "Settings": "settings",
-    "Run": "runfolder", "open_run": "runfolder", "read_snapshots": "runfolder", "TrainingDiverged": "runfolder",
-    "RunFolderFull": "runfolder",
+    "Run": "run", "open_run": "runfolder", "read_snapshots": "snapshots", "TrainingDiverged": "run",
+    "RunFolderFull": "files",
     "Trainer": "training", "prepare": "training", "train": "training",
     "RunFolderInUse": "runlock",
     "session_config": "graph", "seed_everything": "graph", "save_generator": "graph",
     "tf": "_tf", "without_tf_message": "_tf",
 }
-_SUBMODULES = {"averaging", "checks", "classifier", "cli", "cpu", "data", "diagrams", "explore", "display", "files",
-               "graph", "manifold", "metrics", "networks", "runfolder", "runlock", "settings", "study",
-               "study_report", "tensorboard_log", "training", "web", "weightfile"}
+_SUBMODULES = {"averaging", "checkpoints", "checks", "classifier", "cli", "cpu", "data", "diagrams", "display",
+               "explore", "files", "graph", "manifold", "metrics", "networks", "run", "runfolder", "runlock",
+               "settings", "snapshots", "streams", "study", "study_report", "tensorboard_log", "training", "web",
+               "weightfile"}
 
 __all__ = sorted([*_EXPORTS, "metrics"])
 

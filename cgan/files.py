@@ -2,10 +2,33 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
+
+_FULL = ("No space left on device", "Disk quota exceeded")  # how TensorFlow's file errors say it
+
+
+class RunFolderFull(OSError):
+    """The disk filled up while a run wrote into its folder. What was written before (the last
+    complete checkpoint) is intact: free space, and the same command resumes."""
+
+
+@contextlib.contextmanager
+def disk_full_says_so(folder: str | os.PathLike, what: str, then: Callable[[], str]) -> Iterator[None]:
+    """Turn a full disk while writing ``what`` into ``folder`` into one :class:`RunFolderFull`
+    line that names the folder and what to do (``then()``: how the same command goes on)."""
+    try:
+        yield
+    except Exception as exc:
+        full = (isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)) or any(
+            marker in str(exc) for marker in _FULL)
+        if not full:
+            raise
+        raise RunFolderFull(errno.ENOSPC, f"{folder}: the disk is full (no space left while writing {what}); "
+                                          f"free space, then {then()}") from None
 
 
 def _remove(path: Path) -> None:

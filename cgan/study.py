@@ -91,7 +91,7 @@ def train_seed(settings: Settings, run_dir: Path, progress: bool = False) -> Non
     from .training import train
 
     trainer = train(settings, run_dir, progress=progress)
-    trainer.graph.close()
+    trainer.close()
 
 
 def judge_seed(run_dir: Path, per_label: int = 1000, parzen: bool = False, data=None, classifier=None) -> dict:

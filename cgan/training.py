@@ -1,5 +1,6 @@
 """The article's alternating training loop on the package's graph: :class:`Trainer`,
-:func:`prepare` and :func:`train` (the run folder itself is :mod:`cgan.runfolder`)."""
+:func:`prepare` and :func:`train` (the run folder is :mod:`cgan.runfolder`, what a run keeps
+:mod:`cgan.run`)."""
 from __future__ import annotations
 
 import os
@@ -10,37 +11,46 @@ import numpy as np
 
 from . import checks
 from .graph import GANGraph
-from .runfolder import Run, TrainingDiverged, open_run
+from .run import Run, TrainingDiverged
+from .runfolder import open_run
 from .settings import Settings
 
 
-class Trainer(Run):
-    """A :class:`Run` with the package's graph (:class:`cgan.GANGraph`, in ``graph``) and
-    the article's loop (:meth:`run_iteration`, :meth:`fit`). :func:`prepare` and
-    :func:`train` make one."""
+class Trainer:
+    """The article's loop (:meth:`run_iteration`, :meth:`fit`) over a run (``run``: a
+    :class:`cgan.run.Run`, the folder with its streams, history, snapshots and checkpoints)
+    and the package's graph (``graph``: a :class:`cgan.GANGraph`). :func:`prepare` and
+    :func:`train` make one. The run's state reads through the trainer (``trainer.iteration``,
+    ``trainer.history``, ``trainer.checkpoints()``, ...). :meth:`close` closes all that it
+    opened: the run (its log, its lock, op determinism) and the graph's session."""
 
-    def __init__(self, settings: Settings, run_dir: str | os.PathLike, data=None):
-        super().__init__(settings, run_dir, data)
-        self.hold_op_determinism()  # before the graph's kernels are made; close() puts it back
-        try:
-            self.graph = GANGraph(settings, dropout_rng=self.dropout_rng)
-        except BaseException:
-            self.close()
-            raise
-        self.attach(self.graph.sess, self.graph.saver, self.graph.generate, self.graph.generator.weights)
+    def __init__(self, run: Run, graph: GANGraph):
+        self.run, self.graph = run, graph
+
+    def __getattr__(self, name: str):
+        if name in ("run", "graph"):  # not yet set (during unpickling and the like)
+            raise AttributeError(name)
+        return getattr(self.run, name)
+
+    def __enter__(self) -> "Trainer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def run_iteration(self, on_snapshot: Callable[[int, np.ndarray], None] | None = None) -> float:
         """Up to k_step D steps (leave once L_dis < dis_exit_below), then up to k_step
         G steps (leave once L_dis > gen_exit_above); then every ``batches_per_period`` iterations
         the stall check, a snapshot at the article's periods and a checkpoint.
         Returns the last L_dis. (The notebook runs the same loop in its own cells.)"""
-        s, g = self.settings, self.graph
-        with self._timed("steps"):
-            b0, b1, zp = self.next_batch()
+        run, g = self.run, self.graph
+        s = run.settings
+        with run.timed("steps"):
+            b0, b1, zp = run.next_batch()
             # Update D: minimise -log D(x) - log(1 - D(G(z))) over the discriminator's variables.
             for d in range(1, s.k_step + 1):
                 l_d = g.step_d(b0, b1, zp)
-                b0, b1, zp = self.next_batch()
+                b0, b1, zp = run.next_batch()
                 if l_d < s.dis_exit_below:
                     break
             # Update G: minimise log(1 - D(G(z))) over the generator's variables.
@@ -48,17 +58,17 @@ class Trainer(Run):
                 l_d = g.step_g(b0, b1, zp)
                 if l_d > s.gen_exit_above:
                     break
-                b0, b1, zp = self.next_batch()
-        i = self.iteration
-        self.record(l_d, d, gs, g.last_terms)
+                b0, b1, zp = run.next_batch()
+        i = run.iteration
+        run.record(l_d, d, gs, g.last_terms)
         if i % s.batches_per_period == 0:  # every period: the stall check, a snapshot at the article's periods,
-            self.check_stall()             # and a checkpoint
+            run.check_stall()              # and a checkpoint
             period = i // s.batches_per_period
             if period in s.save_periods:
-                figures = self.snapshot(period)
+                figures = run.snapshot(period)
                 if on_snapshot is not None:
                     on_snapshot(period, figures)
-            self.save_checkpoint()
+            run.save_checkpoint()
         return l_d
 
     def fit(self, progress: bool = True, on_snapshot: Callable[[int, np.ndarray], None] | None = None) -> None:
@@ -70,26 +80,45 @@ class Trainer(Run):
         """
         from tqdm import tqdm  # text bar: works in a terminal and a notebook alike
 
-        s = self.settings
-        bar = tqdm(total=s.iterations, initial=min(self.iteration, s.iterations), disable=not progress,
+        run, s = self.run, self.run.settings
+        bar = tqdm(total=s.iterations, initial=min(run.iteration, s.iterations), disable=not progress,
                    desc=s.kind.upper(), unit="it", dynamic_ncols=True)
         try:
-            while self.iteration < s.iterations:
+            while run.iteration < s.iterations:
                 l_d = self.run_iteration(on_snapshot)
                 bar.update(1)
-                bar.set_postfix(L_dis=f"{l_d:.3f}", d=self.history.d_steps[-1], g=self.history.g_steps[-1],
+                bar.set_postfix(L_dis=f"{l_d:.3f}", d=run.history.d_steps[-1], g=run.history.g_steps[-1],
                                 refresh=False)
         finally:
             bar.close()
 
+    def finish(self, figs_dir: str | os.PathLike | None = None) -> None:
+        """:meth:`cgan.run.Run.finish`: the last checkpoint, ``generator.npz``, the figures into
+        ``figs_dir`` if given; the run's folder is released, the graph stays open for drawing."""
+        self.run.finish(figs_dir)
+
+    def close(self) -> None:
+        """Close the run (its TensorBoard log, its folder's lock, op determinism back as it was)
+        and the graph's session. Safe to call twice."""
+        self.run.close()
+        self.graph.close()
+
 
 def prepare(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cgan", resume: bool = True,
             overwrite: bool = False, data=None) -> Trainer:
-    """A :class:`Trainer` for ``run_dir`` (:func:`open_run`), resumed from its newest
-    checkpoint if any and ``resume``."""
-    trainer = open_run(settings, run_dir, resume, overwrite, data, run_class=Trainer)
+    """A :class:`Trainer` for ``run_dir`` (:func:`open_run`) and a new :class:`cgan.GANGraph`,
+    resumed from the folder's newest checkpoint if any and ``resume``."""
+    run = open_run(settings, run_dir, resume, overwrite, data)
     try:
-        trainer.resume()
+        run.hold_op_determinism()  # before the graph's kernels are made; close() puts it back
+        graph = GANGraph(settings, dropout_rng=run.streams.dropout)
+    except BaseException:
+        run.close()
+        raise
+    run.attach(graph.sess, graph.saver, graph.generate, graph.generator.weights)
+    trainer = Trainer(run, graph)
+    try:
+        run.resume()
     except BaseException:
         trainer.close()
         raise
@@ -122,10 +151,7 @@ def train(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cg
             break
         except BaseException as exc:
             trainer.close()
-            if not isinstance(exc, TrainingDiverged):
-                raise
-            trainer.graph.close()
-            if restarts == 0:
+            if not isinstance(exc, TrainingDiverged) or restarts == 0:
                 raise
             restarts -= 1
             new_seed = int(np.random.SeedSequence(settings.seed).generate_state(1)[0] % 2**31)

@@ -50,7 +50,7 @@ def golden(kind: str, iterations: int, batch_size: int, seed: int, folder: Path)
         out = {"variables": {v.name: array_sha(x) for v, x in zip(variables, values)}}
         history = trainer.history
     finally:
-        trainer.graph.close()
+        trainer.close()
     out["history"] = sha(json.dumps({k: [float(x) for x in getattr(history, k)] for k in ("l_dis", "d_steps", "g_steps")},
                                     sort_keys=True).encode())
     out["snapshots"] = {p.name: {k: array_sha(a) for k, a in np.load(p).items()}

@@ -31,7 +31,7 @@ def test_averaging_changes_no_bit_of_training(small_data, tmp_path):
     assert averaged.average.updates == 6
     assert not all(np.array_equal(x, y) for x, y in zip(averaged.average.averages[0.9], trained))
     for r in (plain, averaged):
-        r.graph.close()
+        r.close()
 
 
 def test_average_update_is_the_exponential_moving_average():
@@ -65,8 +65,8 @@ def test_averaged_generator_is_saved_and_loaded(small_data, tmp_path):
     plain = cgan.train(TINY, tmp_path / "plain", progress=False, data=small_data)
     with pytest.raises(ValueError, match="holds no averaged generator"):
         cgan.load_generator(path=tmp_path / "plain" / "generator.npz", averaged=True)
-    t.graph.close()
-    plain.graph.close()
+    t.close()
+    plain.close()
 
 
 @pytest.mark.parametrize("bad", [0, 1, 1.5, -0.1, "0.9", (0.9, 0.9), (0.9, 2)])

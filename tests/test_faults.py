@@ -63,7 +63,7 @@ def test_a_full_disk_says_one_line_and_the_same_command_resumes(small_disk, tmp_
 def test_a_cut_checkpoint_warns_one_line_and_the_run_ends_as_a_straight_one(tmp_path, small_data):
     settings = cgan.Settings(iterations=3, batch_size=16, batches_per_period=1, save_periods=(0, 2), grid_size=3,
                              seed=0)
-    cgan.train(settings, tmp_path / "run", progress=False, data=small_data).graph.close()
+    cgan.train(settings, tmp_path / "run", progress=False, data=small_data).close()
     newest = sorted((tmp_path / "run" / "checkpoints").iterdir())[-1]
     (data,) = newest.glob("model.data*")
     with open(data, "r+b") as fh:
@@ -79,5 +79,5 @@ def test_a_cut_checkpoint_warns_one_line_and_the_run_ends_as_a_straight_one(tmp_
         for a, b in zip(resumed.sess.run(resumed.generator_weights), straight.sess.run(straight.generator_weights)):
             np.testing.assert_array_equal(a, b)
     finally:
-        resumed.graph.close()
-        straight.graph.close()
+        resumed.close()
+        straight.close()

@@ -98,7 +98,7 @@ def test_evaluate_command_writes_the_table_and_curves(small_data, tmp_path, caps
 
     for name, conditional in (("cgan", True), ("gan", False)):
         cgan.train(TINY.replace(conditional=conditional), tmp_path / name, progress=False,
-                   data=small_data).graph.close()
+                   data=small_data).close()
     figs = tmp_path / "figs"
     assert main(["evaluate", "--cgan", str(tmp_path / "cgan" / "generator.npz"), "--gan",
                  str(tmp_path / "gan" / "generator.npz"), "--curves-run", str(tmp_path / "cgan"),

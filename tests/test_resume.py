@@ -92,17 +92,17 @@ def test_same_seed_same_run_other_seed_other_run(small_data, tmp_path):
     assert runs[0].history.l_dis != runs[2].history.l_dis
     assert not all(np.array_equal(values[0][k], values[2][k]) for k in values[0])
     for r in runs:
-        r.graph.close()
+        r.close()
 
 
 def test_corrupt_newest_checkpoint_falls_back_to_the_previous(small_data, tmp_path):
     from conftest import TINY
 
     t = cgan.train(TINY.replace(iterations=4), tmp_path, progress=False, data=small_data)
-    t.graph.close()
+    t.close()
     newest = t.checkpoints()[-1]
     (newest / "state.pkl").write_bytes(b"\x00garbage")
     with pytest.warns(UserWarning, match="unreadable"):
         again = cgan.prepare(TINY.replace(iterations=4), tmp_path, data=small_data)
     assert again.iteration == int(t.checkpoints()[-2].name.split("-")[1])
-    again.graph.close()
+    again.close()

@@ -5,12 +5,11 @@ from PIL import Image
 import cgan
 from cgan.weightfile import assign_values
 from cgan.runfolder import TrainingDiverged
-from cgan.training import Trainer
 from conftest import TINY
 
 
 def test_iteration_follows_the_k_step_rule(small_data, tmp_path):
-    t = Trainer(TINY, tmp_path, data=small_data)
+    t = cgan.prepare(TINY, tmp_path, data=small_data)
     calls = []
     # D keeps losing (L_dis >= 1) for 2 steps, then is good enough; G fools D at its 3rd step.
     d_losses, g_losses = iter([1.5, 1.2, 0.8]), iter([0.3, 0.35, 0.5])
@@ -25,17 +24,17 @@ def test_iteration_follows_the_k_step_rule(small_data, tmp_path):
     calls.clear()
     t.run_iteration()
     assert calls == ["d"] * 5 + ["g"] * 5
-    t.graph.close()
+    t.close()
 
 
 def test_a_nan_loss_stops_the_run_with_the_articles_advice(small_data, tmp_path):
-    t = Trainer(TINY.replace(iterations=10), tmp_path, data=small_data)
+    t = cgan.prepare(TINY.replace(iterations=10), tmp_path, data=small_data)
     kernel = t.graph.generator.weights[-1]  # the output layer's bias
     assign_values(t.graph.sess, [kernel], [np.full(kernel.shape, np.nan, "float32")])  # a real NaN through the graph
     with pytest.raises(TrainingDiverged, match="L_dis became nan.*slow the discriminator down"):
         t.fit(progress=False)
     assert t.iteration == 0
-    t.graph.close()
+    t.close()
 
 
 def test_an_overwhelming_discriminator_is_caught_within_a_few_periods(small_data, tmp_path, capsys):
@@ -46,7 +45,7 @@ def test_an_overwhelming_discriminator_is_caught_within_a_few_periods(small_data
     # stopped cleanly, long before the 200 iterations: its last checkpoint is whole and resumable
     t = cgan.prepare(s, tmp_path, data=small_data)
     assert 6 <= t.iteration < 100
-    t.graph.close()
+    t.close()
 
 
 def test_restarts_start_over_with_a_new_seed(small_data, tmp_path):
@@ -70,13 +69,13 @@ def test_train_writes_snapshots_checkpoints_and_figures(small_data, tmp_path):
     with Image.open(figs / "manifold_5.gif") as im:
         assert im.n_frames == 2
     assert (tmp_path / "run" / "generator.npz").is_file()
-    t.graph.close()
+    t.close()
 
 
 def test_gif_every_keeps_every_nth_snapshot_and_the_last(small_data, tmp_path):
     settings = TINY.replace(iterations=5, save_periods=(0, 1, 2, 3, 4), gif_every=3)
     t = cgan.train(settings, tmp_path / "run", figs_dir=tmp_path / "figs", progress=False, data=small_data)
-    t.graph.close()
+    t.close()
     with Image.open(tmp_path / "figs" / "manifold_5.gif") as im:
         assert im.n_frames == 3  # snapshots 0, 3 and the last, 4
         frames = []
@@ -87,7 +86,7 @@ def test_gif_every_keeps_every_nth_snapshot_and_the_last(small_data, tmp_path):
     t = cgan.train(settings.replace(gif_every=1), tmp_path / "run", figs_dir=tmp_path / "all", progress=False,
                    data=small_data)
     assert t.iteration == 5
-    t.graph.close()
+    t.close()
     with Image.open(tmp_path / "all" / "manifold_5.gif") as im:
         assert im.n_frames == 5
         for k, frame in zip((0, 3, 4), frames):
@@ -102,14 +101,14 @@ def test_saved_generator_reloads(small_data, tmp_path):
     loaded = cgan.GANGraph.from_generator_file(tmp_path / "run" / "generator.npz")
     np.testing.assert_allclose(loaded.generate(z, [0, 1, 2, 3, 4]), expected, atol=1e-6)
     assert loaded.settings == TINY
-    t.graph.close()
+    t.close()
     loaded.close()
 
 
 def test_resume_continues_from_the_last_checkpoint(small_data, tmp_path):
     s = TINY.replace(iterations=4, checkpoints_kept=2)
     first = cgan.train(s.replace(iterations=2), tmp_path / "run", progress=False, data=small_data)
-    first.graph.close()
+    first.close()
     drawn = []
     again = cgan.train(s, tmp_path / "run", progress=False, data=small_data, on_snapshot=lambda p, f: drawn.append(p))
     assert drawn == [2]  # period 0 was drawn before the stop and is not drawn again
@@ -119,12 +118,12 @@ def test_resume_continues_from_the_last_checkpoint(small_data, tmp_path):
     assert len(again.checkpoints()) == 2
     straight = cgan.train(s, tmp_path / "straight", progress=False, data=small_data)
     assert again.history == straight.history and again.batches.position == straight.batches.position
-    straight.graph.close()
-    again.graph.close()
+    straight.close()
+    again.close()
 
 
 def test_another_runs_folder_is_not_mixed(small_data, tmp_path):
-    cgan.train(TINY, tmp_path, progress=False, data=small_data).graph.close()
+    cgan.train(TINY, tmp_path, progress=False, data=small_data).close()
     with pytest.raises(ValueError, match="settings differ"):
         cgan.train(TINY.replace(lr_dis=5e-5), tmp_path, progress=False, data=small_data)
     with pytest.raises(ValueError, match="already holds"):
@@ -133,7 +132,7 @@ def test_another_runs_folder_is_not_mixed(small_data, tmp_path):
     t = cgan.train(TINY.replace(iterations=4, fused_upsampling=False, threads=1), tmp_path, progress=False,
                    data=small_data)
     assert t.iteration == 4
-    t.graph.close()
+    t.close()
     # overwrite=True starts over: nothing of the old run (its generator, a study's judgement of it) is left
     (tmp_path / "evaluation.json").write_text("{}")
     assert (tmp_path / "generator.npz").is_file()
@@ -148,7 +147,7 @@ def test_unconditional_run_writes_gan_figures(small_data, tmp_path):
     t = cgan.train(TINY.replace(conditional=False), tmp_path / "run", figs_dir=tmp_path, progress=False,
                    data=small_data)
     assert (tmp_path / "GAN_manifold.png").is_file() and (tmp_path / "GAN_manifold.gif").is_file()
-    t.graph.close()
+    t.close()
 
 
 def test_unseeded_graphs_start_from_different_weights():
@@ -171,4 +170,4 @@ def test_op_determinism_is_held_while_any_seeded_trainer_is_open(small_data, tmp
     second.close()
     assert config.is_op_determinism_enabled() == before
     for t in (first, second):
-        t.graph.close()
+        t.close()

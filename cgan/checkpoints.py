@@ -1,0 +1,101 @@
+"""A run's checkpoints: ``run_dir/checkpoints/ckpt-NNNNNNNN/``, each TensorFlow's variables (the
+networks with the optimizers' slots) beside the loop's state (``state.pkl``: iteration, random
+streams, history, snapshots drawn, averages, training seconds). Written whole or not at all;
+the newest few kept; read back newest first, past any that is unreadable."""
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+from . import checks
+from .files import atomic_path, disk_full_says_so
+
+CHECKPOINTS = "checkpoints"  # the folder of a run's checkpoints
+STATE_FILE = "state.pkl"     # the loop's state in a checkpoint
+TF_PREFIX = "model"          # TensorFlow's files in a checkpoint: model.index, model.data-*
+
+
+def checkpoint_dirs(run_dir: str | os.PathLike) -> list[Path]:
+    """A run folder's complete checkpoints (folders not left half-written), oldest first."""
+    folder = Path(run_dir) / CHECKPOINTS
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("ckpt-*") if p.is_dir() and not p.name.endswith(".tmp"))
+
+
+def resume_hint(run_dir: str | os.PathLike) -> str:
+    """Where the same command goes on from: 'the same command resumes from ckpt-N'."""
+    newest = checkpoint_dirs(run_dir)
+    return f"the same command resumes from {newest[-1].name}" if newest else "the same command starts the run again"
+
+
+def save_checkpoint(run_dir: str | os.PathLike, iteration: int, sess, saver, state: dict[str, Any],
+                    kept: int) -> Path:
+    """Write checkpoint ``ckpt-<iteration>``: the session's variables through ``saver`` and
+    ``state`` (pickled); then keep only the newest ``kept``. A full disk is one
+    :class:`cgan.files.RunFolderFull` line, and leaves the older checkpoints as they were."""
+    final = Path(run_dir) / CHECKPOINTS / f"ckpt-{iteration:08d}"
+    with disk_full_says_so(run_dir, f"checkpoint {final.name}", lambda: resume_hint(run_dir)), \
+            atomic_path(final) as tmp:
+        tmp.mkdir(parents=True)
+        with sess.graph.as_default():  # the TF1 saver works on its graph, in any process mode
+            saver.save(sess, str(tmp / TF_PREFIX), write_meta_graph=False, write_state=False)
+        with open(tmp / STATE_FILE, "wb") as fh:
+            pickle.dump(state, fh)
+    for old in checkpoint_dirs(run_dir)[:-kept]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def short_error(exc: BaseException) -> str:
+    """An error in one line: TensorFlow's own message without the graph's stack traces that
+    its errors carry."""
+    lines = []
+    for line in str(exc).splitlines():
+        text = line.strip()
+        if text.startswith("Original stack trace"):
+            break
+        if (not text or text.startswith(("File ", "Detected at node", "Graph execution error", "Node:", "[[{{"))
+                or line.startswith((" ", "\t"))):
+            continue
+        lines.append(text)
+    return "; ".join(lines) or type(exc).__name__
+
+
+def newest_readable(run_dir: str | os.PathLike, restore: Callable[[Path, dict], None] | None = None,
+                    warn: bool = True) -> tuple[Path, dict[str, Any]] | None:
+    """The newest checkpoint that reads whole, and its loop state; ``restore(checkpoint,
+    state)`` (if given) loads it into a run, and its failing counts as unreadable too. Older
+    ones are tried in turn, each failure a one-line warning (``warn``). None if none reads."""
+    for ckpt in reversed(checkpoint_dirs(run_dir)):
+        try:
+            with open(ckpt / STATE_FILE, "rb") as fh:
+                state = pickle.load(fh)
+            if restore is not None:
+                restore(ckpt, state)
+        except Exception as exc:  # a torn or corrupt checkpoint: try the one before
+            if warn:
+                warnings.warn(f"checkpoint {ckpt} is unreadable ({type(exc).__name__}: {short_error(exc)}); "
+                              "falling back to an older one")
+            continue
+        return ckpt, state
+    return None
+
+
+def restore_variables(sess, saver, checkpoint: Path) -> None:
+    """Load a checkpoint's TensorFlow variables into the session."""
+    with sess.graph.as_default():
+        saver.restore(sess, str(checkpoint / TF_PREFIX))
+
+
+def latest_state(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """The loop state (iteration, history, elapsed seconds, ...) of a run folder's newest
+    readable checkpoint, read-only."""
+    found = newest_readable(checks.path("run_dir", run_dir), warn=False)
+    if found is None:
+        raise FileNotFoundError(f"no readable checkpoint in {Path(run_dir) / CHECKPOINTS}")
+    return found[1]
