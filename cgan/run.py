@@ -19,7 +19,7 @@ from . import checkpoints, snapshots
 from .averaging import WeightAverage
 from .data import MNIST
 from .files import disk_full_says_so
-from .graph import hold_op_determinism, save_generator
+from .graph import save_generator
 from .manifold import draw_manifolds, to_uint8
 from .runlock import RunLock
 from .settings import Settings
@@ -45,6 +45,53 @@ class History:
     d_steps: list = field(default_factory=list)
     g_steps: list = field(default_factory=list)
 
+    def add(self, iteration: int, l_d: float, d_steps: int, g_steps: int) -> None:
+        """Book one iteration; a NaN or infinite L_dis raises :class:`TrainingDiverged`."""
+        if not np.isfinite(l_d):
+            raise TrainingDiverged(f"L_dis became {l_d} at iteration {iteration}: the run diverged. {ADVICE}")
+        self.l_dis.append(l_d)
+        self.d_steps.append(d_steps)
+        self.g_steps.append(g_steps)
+
+    def check_stall(self, s: Settings) -> None:
+        """Raise :class:`TrainingDiverged` if, for the last ``stall_periods`` periods, every
+        iteration spent all ``k_step`` generator steps and still ended with ``L_dis <
+        stall_loss``: the discriminator wins and training has stopped moving."""
+        n = s.stall_periods * s.batches_per_period
+        if not n or len(self.l_dis) < n:
+            return
+        if all(g == s.k_step for g in self.g_steps[-n:]) and max(self.l_dis[-n:]) < s.stall_loss:
+            raise TrainingDiverged(
+                f"the discriminator has won for {s.stall_periods} periods (iterations {len(self.l_dis) - n}-"
+                f"{len(self.l_dis) - 1}: L_dis < {s.stall_loss} after {s.k_step} generator steps each), so "
+                f"training has stopped moving. {ADVICE}")
+
+
+class Stopwatch:
+    """Seconds a run spends, by kind of work: ``seconds`` in this process; :attr:`elapsed`
+    the training work (steps, snapshots, checkpoints) over every process that trained it."""
+
+    def __init__(self):
+        self.seconds = {"steps": 0.0, "snapshots": 0.0, "checkpoints": 0.0, "figures": 0.0}
+        self.before = 0.0  # training seconds of earlier processes
+
+    @contextlib.contextmanager
+    def timed(self, kind: str):
+        """Add the block's wall time to ``seconds[kind]``."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[kind] += time.perf_counter() - start
+
+    @property
+    def elapsed(self) -> float:
+        return self.before + sum(self.seconds[k] for k in TRAINING_WORK)
+
+    def resume_at(self, elapsed: float) -> None:
+        """Count on from a checkpoint that had trained ``elapsed`` seconds."""
+        self.before = elapsed - sum(self.seconds[k] for k in TRAINING_WORK)
+
 
 class Run:
     """A run folder and what a training loop keeps besides the graph.
@@ -65,13 +112,10 @@ class Run:
         self.iteration = 0  # the next iteration to run
         self.history = History()
         self.periods: list[int] = []  # periods whose snapshots are on disk
-        # seconds spent in this process, by kind of work (not saved in checkpoints)
-        self.timing = {"steps": 0.0, "snapshots": 0.0, "checkpoints": 0.0, "figures": 0.0}
-        self.elapsed_before = 0.0  # training seconds (steps, snapshots, checkpoints) of earlier processes
+        self.clock = Stopwatch()
         self.sess = self.saver = self._generate = None
         self.generator_weights: list = []
         self.average: WeightAverage | None = None  # the averaged generator (settings.ema_decay), from resume()
-        self._holds_determinism = False  # a hold on op determinism, given back on close()
         self.lock: RunLock | None = None
         self.log: TensorBoardLog | None = None
         self.resuming = True  # resume() continues from a checkpoint (open_run(resume=False): starts afresh)
@@ -93,27 +137,16 @@ class Run:
         """Digits from the attached generator (dropout off), so a run draws its manifolds."""
         return self._generate(z, labels)
 
-    def hold_op_determinism(self) -> None:
-        """Switch TensorFlow's op determinism on for a seeded run, remembering how it was, so
-        :meth:`close` can put it back. (Process-wide: TensorFlow has no narrower switch.)"""
-        if self.settings.seed is not None and not self._holds_determinism:
-            hold_op_determinism(True)
-            self._holds_determinism = True
-
-    @contextlib.contextmanager
-    def timed(self, kind: str):
-        """Add the block's wall time to ``self.timing[kind]``."""
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timing[kind] += time.perf_counter() - start
+    @property
+    def timing(self) -> dict[str, float]:
+        """Seconds spent in this process, by kind of work (steps, snapshots, checkpoints, figures)."""
+        return self.clock.seconds
 
     @property
     def elapsed(self) -> float:
-        """Seconds this run has spent training up to now (steps, snapshots and checkpoints),
-        over every process that trained it up to its newest checkpoint."""
-        return self.elapsed_before + sum(self.timing[k] for k in TRAINING_WORK)
+        """Seconds this run has spent training (steps, snapshots, checkpoints), over every
+        process that trained it up to its newest checkpoint."""
+        return self.clock.elapsed
 
     # -- what the loop draws and books -----------------------------------------------
     def next_batch(self):
@@ -129,11 +162,7 @@ class Run:
         for the TensorBoard log, ``terms``: more losses of its last step). A NaN or infinite
         L_dis raises :class:`TrainingDiverged`."""
         l_d = float(l_d)
-        if not np.isfinite(l_d):
-            raise TrainingDiverged(f"L_dis became {l_d} at iteration {self.iteration}: the run diverged. {ADVICE}")
-        self.history.l_dis.append(l_d)
-        self.history.d_steps.append(d_steps)
-        self.history.g_steps.append(g_steps)
+        self.history.add(self.iteration, l_d, d_steps, g_steps)
         if self.average is not None:
             self.average.update(self.sess.run(self.generator_weights))
         if self.log is not None:
@@ -141,24 +170,14 @@ class Run:
         self.iteration += 1
 
     def check_stall(self) -> None:
-        """Raise :class:`TrainingDiverged` if, for the last ``stall_periods`` periods,
-        every iteration spent all ``k_step`` generator steps and still ended with
-        ``L_dis < stall_loss``: the discriminator wins and training has stopped moving."""
-        s, h = self.settings, self.history
-        n = s.stall_periods * s.batches_per_period
-        if not n or len(h.l_dis) < n:
-            return
-        if all(g == s.k_step for g in h.g_steps[-n:]) and max(h.l_dis[-n:]) < s.stall_loss:
-            raise TrainingDiverged(
-                f"the discriminator has won for {s.stall_periods} periods (iterations {len(h.l_dis) - n}-"
-                f"{len(h.l_dis) - 1}: L_dis < {s.stall_loss} after {s.k_step} generator steps each), so "
-                f"training has stopped moving. {ADVICE}")
+        """:meth:`History.check_stall`: a discriminator that has won stops the run."""
+        self.history.check_stall(self.settings)
 
     # -- snapshots and checkpoints (cgan.snapshots, cgan.checkpoints) ---------------------
     def snapshot(self, period: int) -> np.ndarray:
         """Draw every label's manifold and store it as ``snapshots/period-NNNNN.npz``;
         returns the pictures, uint8 (n_labels, H, W)."""
-        with self.timed("snapshots"):
+        with self.clock.timed("snapshots"):
             figures = to_uint8(draw_manifolds(self))
             if self.log is not None:
                 self.log.snapshot(period * self.settings.batches_per_period, figures)
@@ -177,7 +196,7 @@ class Run:
     def save_checkpoint(self) -> Path:
         """Write a checkpoint of the variables (with the optimizers' slots) and of the loop's
         state; keep the newest ``checkpoints_kept``."""
-        with self.timed("checkpoints"):
+        with self.clock.timed("checkpoints"):
             state = {"iteration": self.iteration, **self.streams.state_dict(), "history": self.history.__dict__,
                      "periods": self.periods,
                      "average": None if self.average is None else self.average.state_dict(),
@@ -202,7 +221,7 @@ class Run:
         self.iteration = state["iteration"]
         self.history = History(**state["history"])
         self.periods = list(state["periods"])
-        self.elapsed_before = state.get("elapsed", 0.0) - sum(self.timing[k] for k in TRAINING_WORK)
+        self.clock.resume_at(state.get("elapsed", 0.0))
         if self.settings.ema_decay:
             if state.get("average") is None:
                 raise ValueError(f"{ckpt} holds no averaged generator, but ema_decay={self.settings.ema_decay}")
@@ -245,16 +264,13 @@ class Run:
             save_generator(self.run_dir / GENERATOR_FILE, self.sess, self.generator_weights, self.settings,
                            None if self.average is None else self.average.averages)
         if figs_dir is not None:
-            with self.timed("figures"):
+            with self.clock.timed("figures"):
                 self.write_figures(figs_dir)
         self.close()
 
     def close(self) -> None:
-        """Close the TensorBoard log, unlock the folder and put TensorFlow's op determinism
-        back as it was (the session stays open). Safe to call twice."""
-        if self._holds_determinism:
-            hold_op_determinism(False)
-            self._holds_determinism = False
+        """Close the TensorBoard log and unlock the folder (the graph's session stays open).
+        Safe to call twice."""
         if self.log is not None:
             self.log.close()
             self.log = None

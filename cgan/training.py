@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from . import checks
-from .graph import GANGraph
+from .graph import GANGraph, hold_op_determinism
 from .run import Run, TrainingDiverged
 from .runfolder import open_run
 from .settings import Settings
@@ -26,11 +26,27 @@ class Trainer:
 
     def __init__(self, run: Run, graph: GANGraph):
         self.run, self.graph = run, graph
+        self._holds_determinism = False  # a hold on op determinism (a seeded run), given back by release()
 
     def __getattr__(self, name: str):
-        if name in ("run", "graph"):  # not yet set (during unpickling and the like)
+        if name in ("run", "graph", "_holds_determinism"):  # not yet set (during unpickling and the like)
             raise AttributeError(name)
         return getattr(self.run, name)
+
+    def hold_op_determinism(self) -> None:
+        """Switch TensorFlow's op determinism on for a seeded run, remembering how it was, so
+        :meth:`release` can put it back. (Process-wide: TensorFlow has no narrower switch.)"""
+        if self.run.settings.seed is not None and not self._holds_determinism:
+            hold_op_determinism(True)
+            self._holds_determinism = True
+
+    def release(self) -> None:
+        """Close the run (its log, its folder's lock) and put op determinism back as it was;
+        the graph stays open for drawing."""
+        if self._holds_determinism:
+            hold_op_determinism(False)
+            self._holds_determinism = False
+        self.run.close()
 
     def __enter__(self) -> "Trainer":
         return self
@@ -45,7 +61,7 @@ class Trainer:
         Returns the last L_dis. (The notebook runs the same loop in its own cells.)"""
         run, g = self.run, self.graph
         s = run.settings
-        with run.timed("steps"):
+        with run.clock.timed("steps"):
             b0, b1, zp = run.next_batch()
             # Update D: minimise -log D(x) - log(1 - D(G(z))) over the discriminator's variables.
             for d in range(1, s.k_step + 1):
@@ -94,14 +110,16 @@ class Trainer:
 
     def finish(self, figs_dir: str | os.PathLike | None = None) -> None:
         """:meth:`cgan.run.Run.finish`: the last checkpoint, ``generator.npz``, the figures into
-        ``figs_dir`` if given; the run's folder is released, the graph stays open for drawing."""
+        ``figs_dir`` if given; then :meth:`release`: the graph stays open for drawing."""
         self.run.finish(figs_dir)
+        self.release()
 
     def close(self) -> None:
         """Close the run (its TensorBoard log, its folder's lock, op determinism back as it was)
         and the graph's session. Safe to call twice."""
-        self.run.close()
-        self.graph.close()
+        self.release()
+        if self.graph is not None:
+            self.graph.close()
 
 
 def prepare(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cgan", resume: bool = True,
@@ -109,14 +127,15 @@ def prepare(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/
     """A :class:`Trainer` for ``run_dir`` (:func:`open_run`) and a new :class:`cgan.GANGraph`,
     resumed from the folder's newest checkpoint if any and ``resume``."""
     run = open_run(settings, run_dir, resume, overwrite, data)
+    trainer = Trainer(run, None)
     try:
-        run.hold_op_determinism()  # before the graph's kernels are made; close() puts it back
-        graph = GANGraph(settings, dropout_rng=run.streams.dropout)
+        trainer.hold_op_determinism()  # before the graph's kernels are made; close() puts it back
+        trainer.graph = GANGraph(settings, dropout_rng=run.streams.dropout)
     except BaseException:
-        run.close()
+        trainer.release()
         raise
+    graph = trainer.graph
     run.attach(graph.sess, graph.saver, graph.generate, graph.generator.weights)
-    trainer = Trainer(run, graph)
     try:
         run.resume()
     except BaseException:
