@@ -27,8 +27,8 @@ import tf_keras  # noqa: E402  (after cgan._tf: TensorFlow first, quietly)
 from tf_keras.api._v1.keras import backend as K  # noqa: E402
 
 from .averaging import key as average_key
-from .networks import (DISCRIMINATOR_SCOPE, GENERATOR_SCOPE, build_discriminator, build_generator, draw_dropout_seed,
-                       dropout_seed)
+from .layers import draw_dropout_seed, dropout_seed
+from .networks import DISCRIMINATOR_SCOPE, GENERATOR_SCOPE, build_discriminator, build_generator
 from . import checks
 from .cpu import cpu_flags
 from .data import as_one_hot

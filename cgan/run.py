@@ -154,7 +154,7 @@ class Run:
         return self.streams.next_batch()
 
     def next_dropout_seed(self) -> np.ndarray:
-        """The value to feed to :func:`cgan.networks.dropout_seed` for the next step."""
+        """The value to feed to :func:`cgan.layers.dropout_seed` for the next step."""
         return self.streams.next_dropout_seed()
 
     def record(self, l_d: float, d_steps: int, g_steps: int, terms: dict[str, float] | None = None) -> None:

@@ -64,7 +64,7 @@ class Settings:
     gif_every: int = 1             # a GIF frame every gif_every-th snapshot (and always the last); 1: all, as the article
 
     # Speed (not in the article): exact reformulations, on by default since the math is the same.
-    fused_upsampling: bool = True  # UpSampling2D + 5x5 Conv2D as one smaller conv (cgan.networks.UpsampledConv2D)
+    fused_upsampling: bool = True  # UpSampling2D + 5x5 Conv2D as one smaller conv (cgan.layers.UpsampledConv2D)
     fast_stride2_grad: bool = True  # D's first conv back-propagates to its input via space-to-depth (Stride2Conv2D)
     # Options that change the numerics, off by default: "bf16" lets oneDNN run eligible ops in
     # bfloat16 on CPUs with AVX512_BF16 / AMX; "fp16" is TensorFlow's auto mixed precision on GPUs.

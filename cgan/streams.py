@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .data import MNIST, BatchIterator
-from .networks import draw_dropout_seed
+from .layers import draw_dropout_seed
 from .settings import Settings
 
 
@@ -32,7 +32,7 @@ class RandomStreams:
         return b0, b1, zp
 
     def next_dropout_seed(self) -> np.ndarray:
-        """The value to feed to :func:`cgan.networks.dropout_seed` for the next step."""
+        """The value to feed to :func:`cgan.layers.dropout_seed` for the next step."""
         return draw_dropout_seed(self.dropout)
 
     def state_dict(self) -> dict[str, Any]:

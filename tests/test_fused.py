@@ -9,7 +9,7 @@ import tf_keras
 import cgan
 from cgan.weightfile import assign_values
 from cgan.graph import make_session
-from cgan.networks import Stride2Conv2D, UpsampledConv2D
+from cgan.layers import Stride2Conv2D, UpsampledConv2D
 
 
 @pytest.mark.parametrize("kernel_size, cin, cout", [(5, 64, 64), (5, 32, 1), (3, 4, 6), (7, 3, 2)])

@@ -76,7 +76,7 @@ def test_dropout_follows_the_learning_phase(cgan_graph, batch):
 
 @pytest.mark.parametrize("mask_bits, rate", [(32, 0.3), (16, round(0.3 * 65536) / 65536)])
 def test_dropout_keeps_kerass_rate_and_scale(mask_bits, rate):
-    from cgan.networks import Dropout, dropout_seed
+    from cgan.layers import Dropout, dropout_seed
 
     n = 400001  # odd: the 16-bit masks split 32-bit draws in two
     sess = make_session()
@@ -99,7 +99,7 @@ def test_dropout_keeps_kerass_rate_and_scale(mask_bits, rate):
 
 
 def test_dropout_mask_bits_are_checked():
-    from cgan.networks import Dropout
+    from cgan.layers import Dropout
 
     with pytest.raises(ValueError, match="mask_bits"):
         Dropout(0.3, 8)
@@ -145,3 +145,31 @@ def test_discriminator_sees_the_label(cgan_graph, batch):
     run = lambda lab: g.sess.run(g.discr_img, {g.inputs.x_: x, g.inputs.y_: lab, g.learning_phase: 0})
     other = np.roll(y, 1, axis=1)
     assert not np.allclose(run(y), run(other))
+
+
+@pytest.mark.parametrize("fused, fast", [(True, True), (False, False)])
+def test_the_settings_choose_the_layers_and_the_variables_keep_the_articles_names(fused, fast):
+    """The same build_generator / build_discriminator build the article's plain layers or our
+    exact rewrites (cgan.layers), as the settings say; the variables are named alike."""
+    from cgan.layers import Stride2Conv2D, UpsampledConv2D
+
+    settings = cgan.Settings(batch_size=4, fused_upsampling=fused, fast_stride2_grad=fast, seed=0)
+    g = cgan.GANGraph(settings)
+    try:
+        kinds = {type(layer).__name__ for layer in g.generator.layers + g.discrim.layers}
+        assert ("UpSampling2D" in kinds) != fused and (UpsampledConv2D.__name__ in kinds) == fused
+        assert (Stride2Conv2D.__name__ in kinds) == fast
+        names = sorted(v.name for v in g.generator.weights + g.discrim.weights)
+        assert names == sorted(f"{scope}/{layer}/{w}:0" for scope, layers in
+                               (("generator", ("dense", "conv2d", "conv2d_1", "conv2d_2")),
+                                ("discrim", ("conv2d_3", "conv2d_4", "dense_1")))
+                               for layer in layers for w in ("kernel", "bias"))
+    finally:
+        g.close()
+
+
+def test_the_fused_upsampling_takes_only_a_factor_of_2():
+    from cgan.layers import article_layers
+
+    with pytest.raises(ValueError, match=r"size=\(2, 2\), got \(3, 3\)"):
+        article_layers(cgan.Settings()).UpSampling2D(size=(3, 3))

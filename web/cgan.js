@@ -18,7 +18,7 @@ function cganKernel() {
   }
 
   // M[a][r][t] = 1 where tap t of a k x k 'same' convolution, at output phase a (0 or 1) of a
-  // 2x nearest upsampling, reads low-resolution offset r (cgan.networks._phase_taps).
+  // 2x nearest upsampling, reads low-resolution offset r (cgan.layers._phase_taps).
   function phaseTaps(k) {
     const pad = k >> 1, reach = (pad + 1) >> 1, r = 2 * reach + 1;
     const m = [0, 1].map(() => Array.from({length: r}, () => new Float64Array(k)));
@@ -27,7 +27,7 @@ function cganKernel() {
   }
 
   // UpSampling2D(2) + a 'same' k x k Conv2D as one r x r convolution with 4x the filters
-  // (cgan.networks.UpsampledConv2D): kernel (r, r, in, 4*out), output channel (a*2 + b)*out + o.
+  // (cgan.layers.UpsampledConv2D): kernel (r, r, in, 4*out), output channel (a*2 + b)*out + o.
   function fuse(kernel, k, cin, cout) {
     const {m, r} = phaseTaps(k);
     const small = new Float32Array(r * r * cin * 4 * cout);
