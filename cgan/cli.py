@@ -128,57 +128,35 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _study(args: argparse.Namespace, argv: list[str]) -> int:
     from . import study, study_report
 
-    command = "python -m cgan " + " ".join(argv)
-    figs_dir, runs_dir = Path(args.figs_dir), Path(args.runs_dir)
-
-    def report(folders) -> int:
-        evaluations = study_report.collect(folders)
-        print(study_report.markdown(study_report.write_report(evaluations, figs_dir, runs_dir, command,
-                                                              args.article_figs)))
-        return 0
-
-    if args.collect:
-        return report(study_report.seed_folders(args.collect))
     for name in ("per_label", "jobs"):
         value = getattr(args, name)
         if value is not None and value < (2 if name == "per_label" else 1):
             raise ValueError(f"--{name.replace('_', '-')} must be >= {2 if name == 'per_label' else 1}, got {value}")
-    if len(set(args.seeds)) != len(args.seeds):
-        raise ValueError(f"--seeds must be distinct, got {args.seeds}")
-    args.seed = None
-    base = _settings(args, conditional=not args.unconditional, ema_decay=tuple(args.ema) or None)
-    kind = base.kind
-    folders = {seed: study.seed_dir(runs_dir, kind, seed) for seed in args.seeds}
-    pending = [seed for seed, folder in folders.items()
-               if study.read_evaluation(folder, base.replace(seed=seed), args.per_label, args.parzen) is None]
-    jobs, threads = study.plan(max(len(pending), 1), args.jobs)
-    if "threads" in dict(args.set):  # the user's choice wins
-        threads = base.threads
-    if jobs > 1:
-        child = ["--runs-dir", str(runs_dir), "--per-label", str(args.per_label), "--ema", *map(str, args.ema),
-                 "--preset", args.preset, "--no-progress", "--no-report", "--jobs", "1"]
-        for flag, value in (("--iterations", args.iterations), ("--batch-size", args.batch_size)):
-            child += [flag, str(value)] if value is not None else []
-        for name, value in args.set:
-            child += ["--set", f"{name}={value!r}"]
-        child += ["--unconditional"] * args.unconditional + ["--parzen"] * args.parzen
-        print(f"study: {len(pending)} seeds, {jobs} at a time, {threads} TensorFlow thread(s) each")
-        codes = study.run_jobs([[sys.executable, "-m", "cgan", "study", *child, "--seeds", str(seed),
-                                 "--set", f"threads={threads}"] for seed in pending], jobs)
-        failed = [seed for seed, code in zip(pending, codes) if code != 0]
+    if args.seed_dir:  # one seed, in the process the study started for it: its settings are in its folder
+        from .runfolder import saved_settings
+
+        folder = Path(args.seed_dir)
+        study.study_one(saved_settings(folder), folder, args.per_label, args.parzen, not args.no_progress)
+        return 0
+    figs_dir, runs_dir = Path(args.figs_dir), Path(args.runs_dir)
+    if not args.collect:
+        args.seed = None
+        base = _settings(args, conditional=not args.unconditional, ema_decay=tuple(args.ema) or None)
+        threads = base.threads if "threads" in dict(args.set) else None  # the user's choice wins
+        failed = study.run_study(base, args.seeds, runs_dir, args.per_label, args.parzen, args.jobs, threads,
+                                 progress=not args.no_progress)
         if failed:
             print(f"python -m cgan study: error: seeds {failed} failed (see above); run the command again to "
                   "resume them", file=sys.stderr)
             return 1
-    else:
-        for seed in pending:
-            start = time.perf_counter()
-            evaluation = study.study_seed(base.replace(seed=seed), folders[seed], args.per_label, args.parzen,
-                                          progress=not args.no_progress)
-            done = f"diverged ({evaluation['diverged']})" if evaluation.get("diverged") else "trained and judged"
-            print(f"study: {kind} seed {seed} {done} in {folders[seed]} "
-                  f"({time.perf_counter() - start:.0f} s in this process)")
-    return 0 if args.no_report else report(list(folders.values()))
+        if args.no_report:
+            return 0
+    folders = (study_report.seed_folders(args.collect) if args.collect
+               else [study.seed_dir(runs_dir, base.kind, seed) for seed in args.seeds])
+    report = study_report.write_report(study_report.collect(folders), figs_dir, runs_dir,
+                                       "python -m cgan " + " ".join(argv), args.article_figs)
+    print(study_report.markdown(report))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--collect", nargs="+", metavar="DIR", help="only merge the judged seed folders in DIR... "
                                                                 "(from one machine or several) into the report")
     p.add_argument("--no-report", action="store_true", help="train and judge only")
+    p.add_argument("--seed-dir", metavar="DIR", help=argparse.SUPPRESS)  # one seed's process (cgan.study.run_study)
 
     p = sub.add_parser("web", help="write the static page's weight files (web/weights/*.js) from the shipped "
                                    "generators")

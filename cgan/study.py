@@ -330,7 +330,7 @@ def seed_picture(graph) -> np.ndarray:
     return picture
 
 
-# -- the command -----------------------------------------------------------------------------
+# -- the study: seeds in turn, or side by side in processes of their own ---------------------
 def run_jobs(commands: list[list[str]], jobs: int) -> list[int]:
     """Run the commands, ``jobs`` at a time; returns their exit codes, in order."""
     pending = list(enumerate(commands))
@@ -346,3 +346,61 @@ def run_jobs(commands: list[list[str]], jobs: int) -> list[int]:
                 codes[index] = proc.returncode
                 del running[index]
     return codes
+
+
+def seed_command(run_dir: Path, per_label: int, parzen: bool) -> list[str]:
+    """The command that trains and judges one seed in a process of its own: it reads the
+    seed's settings from ``run_dir/settings.json``."""
+    return [sys.executable, "-m", "cgan", "study", "--seed-dir", str(run_dir), "--per-label", str(per_label),
+            *(["--parzen"] if parzen else []), "--no-progress", "--no-report"]
+
+
+def write_seed_settings(run_dir: Path, settings: Settings) -> None:
+    """Give a seed's folder its settings (``settings.json``) for the process that trains it; a
+    folder that holds another run is a ``ValueError``."""
+    from .runfolder import SETTINGS_FILE, saved_settings
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if (run_dir / SETTINGS_FILE).is_file():
+        diff = settings_differ(saved_settings(run_dir), settings)
+        if diff:
+            raise ValueError(f"{run_dir} holds another run (its settings differ in {diff}); pick another --runs-dir")
+    with atomic_path(run_dir / SETTINGS_FILE) as tmp:
+        tmp.write_text(json.dumps(settings.to_dict(), indent=1))
+
+
+def run_study(base: Settings, seeds: list[int], runs_dir: str | os.PathLike, per_label: int = 1000,
+              parzen: bool = False, jobs: int | None = None, threads: int | None = None,
+              progress: bool = True) -> list[int]:
+    """Train and judge each seed of ``seeds`` at ``base``'s settings that has no judgement yet
+    (:func:`read_evaluation`), in ``runs_dir/<kind>-seed-<seed>``. With more than one job
+    (:func:`plan`), each seed runs in a process of its own with ``threads`` TensorFlow threads
+    (default: the cores split between the jobs), reading its settings from its folder.
+    Returns the seeds whose process failed."""
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seeds must be distinct, got {seeds}")
+    folders = {seed: seed_dir(runs_dir, base.kind, seed) for seed in seeds}
+    pending = [seed for seed, folder in folders.items()
+               if read_evaluation(folder, base.replace(seed=seed), per_label, parzen) is None]
+    jobs, planned = plan(max(len(pending), 1), jobs)
+    if jobs > 1:
+        threads = planned if threads is None else threads
+        for seed in pending:
+            write_seed_settings(folders[seed], base.replace(seed=seed, threads=threads))
+        print(f"study: {len(pending)} seeds, {jobs} at a time, {threads} TensorFlow thread(s) each")
+        codes = run_jobs([seed_command(folders[seed], per_label, parzen) for seed in pending], jobs)
+        return [seed for seed, code in zip(pending, codes) if code != 0]
+    for seed in pending:
+        settings = base.replace(seed=seed) if threads is None else base.replace(seed=seed, threads=threads)
+        study_one(settings, folders[seed], per_label, parzen, progress)
+    return []
+
+
+def study_one(settings: Settings, run_dir: Path, per_label: int, parzen: bool, progress: bool = True) -> dict:
+    """:func:`study_seed`, saying what became of the seed."""
+    start = time.perf_counter()
+    evaluation = study_seed(settings, run_dir, per_label, parzen, progress=progress)
+    done = f"diverged ({evaluation['diverged']})" if evaluation.get("diverged") else "trained and judged"
+    print(f"study: {settings.kind} seed {settings.seed} {done} in {run_dir} "
+          f"({time.perf_counter() - start:.0f} s in this process)")
+    return evaluation

@@ -217,3 +217,17 @@ def test_the_plain_gans_published_figure_and_a_seeds_picture_read_back(tmp_path)
         study.published_gan_manifold(tmp_path / "nothing")
     with pytest.raises(ValueError, match="1 or 2 x 5 manifolds"):
         study.picture_manifolds(np.zeros((100, 100), "uint8"))
+
+
+def test_a_seeds_process_reads_its_settings_from_its_folder(tmp_path):
+    """run_study hands each seed's process its settings in its folder's settings.json (no argv
+    reprs); a folder that holds another run is refused before any process starts."""
+    folder = tmp_path / "cgan-seed-1"
+    settings = study.Settings.published(seed=1, iterations=40, threads=1, ema_decay=(0.9,))
+    study.write_seed_settings(folder, settings)
+    assert cgan.runfolder.saved_settings(folder) == settings
+    command = study.seed_command(folder, 20, False)
+    assert command[-7:] == ["study", "--seed-dir", str(folder), "--per-label", "20", "--no-progress", "--no-report"]
+    study.write_seed_settings(folder, settings.replace(threads=2))  # a setting that changes no number: fine
+    with pytest.raises(ValueError, match=r"holds another run \(its settings differ in \['lr_dis'\]\)"):
+        study.write_seed_settings(folder, settings.replace(lr_dis=5e-5))
