@@ -30,9 +30,9 @@ _EXPORTS = {
     "tf": "_tf", "without_tf_message": "_tf",
 }
 _SUBMODULES = {"averaging", "checkpoints", "checks", "classifier", "cli", "cpu", "data", "diagrams", "display",
-               "explore", "files", "graph", "layers", "manifold", "metrics", "networks", "run", "runfolder",
-               "runlock", "settings", "snapshots", "streams", "study", "study_report", "tensorboard_log",
-               "training", "web", "weightfile"}
+               "explore", "files", "graph", "layers", "manifold", "metrics", "networks", "readback", "run",
+               "runfolder", "runlock", "settings", "snapshots", "streams", "study", "study_report", "study_tables",
+               "tensorboard_log", "training", "web", "weightfile"}
 
 __all__ = sorted([*_EXPORTS, "metrics"])
 

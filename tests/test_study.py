@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 import cgan.runfolder
-from cgan import study
+from cgan import readback, study
 
 TINY_STUDY = ["--iterations", "40", "--batch-size", "32", "--per-label", "20", "--ema", "0.9", "0.5"]
 
@@ -131,7 +131,7 @@ def test_seed_picture_layout():
         def generate(self, z, labels=None):
             return np.broadcast_to(np.asarray(labels, "float32")[:, None, None, None] / 9, (len(z), 28, 28, 1))
 
-    picture = study.seed_picture(Fake())
+    picture = readback.seed_picture(Fake())
     assert picture.shape == (2 * 56 + 3 * 2, 5 * 56 + 6 * 2) and picture.dtype == np.uint8
     assert picture[2, 2] == 255 and picture[2 + 56 + 2, 2 + 4 * 58] == 0  # label 0 white; label 9 black
     assert (picture[:, 58:60] == 255).all()
@@ -173,13 +173,13 @@ def test_published_figures_are_read_back_into_digits(tmp_path):
         ax.set_yticks([])
         fig.savefig(tmp_path / f"manifold_{c}.png", dpi=72)
         plt.close(fig)
-    read = study.published_manifolds(tmp_path)
+    read = readback.published_manifolds(tmp_path)
     direct = metrics.conditional_accuracy(cgan.manifold_digits(g).reshape(-1, 28, 28, 1), np.repeat(np.arange(10), 225))
     assert read["accuracy_manifold"]["overall"] >= direct["overall"] - 0.02
-    assert read["fd_manifold"] < 3 * study.manifold_fd(g)  # resampling blurs a little, no more
+    assert read["fd_manifold"] < 3 * readback.manifold_fd(g)  # resampling blurs a little, no more
     g.close()
     with pytest.raises(FileNotFoundError, match="manifold_0.png"):
-        study.published_manifolds(tmp_path / "nothing")
+        readback.published_manifolds(tmp_path / "nothing")
 
 
 def test_the_plain_gans_published_figure_and_a_seeds_picture_read_back(tmp_path):
@@ -197,7 +197,7 @@ def test_the_plain_gans_published_figure_and_a_seeds_picture_read_back(tmp_path)
         g = cgan.load_generator(kind)
         try:
             digits = cgan.manifold_digits(g)
-            cut = study.picture_manifolds(study.seed_picture(g))
+            cut = readback.picture_manifolds(readback.seed_picture(g))
             np.testing.assert_allclose(cut, to_uint8(digits) / 255.0, atol=1e-6)
             if kind == "gan":
                 fig, ax = plt.subplots(figsize=(7.6, 7.6))
@@ -206,17 +206,17 @@ def test_the_plain_gans_published_figure_and_a_seeds_picture_read_back(tmp_path)
                 ax.set_yticks([])
                 fig.savefig(tmp_path / "GAN_manifold.png", dpi=72)
                 plt.close(fig)
-                read = study.published_gan_manifold(tmp_path)
-                direct = study.manifold_coverage(digits[0])
+                read = readback.published_gan_manifold(tmp_path)
+                direct = readback.manifold_coverage(digits[0])
                 # resampling blurs: measured up to 3 points a class here, up to 7 on the study seeds' pictures
                 assert np.abs(np.subtract(read["shares"], direct["shares"])).max() <= 0.05
                 assert abs(read["classes_over_5pct"] - direct["classes_over_5pct"]) <= 2
         finally:
             g.close()
     with pytest.raises(FileNotFoundError, match="GAN_manifold.png"):
-        study.published_gan_manifold(tmp_path / "nothing")
+        readback.published_gan_manifold(tmp_path / "nothing")
     with pytest.raises(ValueError, match="1 or 2 x 5 manifolds"):
-        study.picture_manifolds(np.zeros((100, 100), "uint8"))
+        readback.picture_manifolds(np.zeros((100, 100), "uint8"))
 
 
 def test_a_seeds_process_reads_its_settings_from_its_folder(tmp_path):

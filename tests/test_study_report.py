@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cgan import study_report
+from cgan import study_report, study_tables
 from cgan.study import FAITHFUL, picture_name, variant_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,7 +65,7 @@ def test_targets_are_judged_on_means_over_seeds():
     assert missed["accuracy_manifold"] == pytest.approx((9 * 0.999 + 0.925) / 10) and not missed["accuracy_met"]
     assert missed["lowest_label_accuracy"] == pytest.approx(0.925) and not missed["labels_met"]
     assert missed["fd_ratio"] == pytest.approx(6 / 11) and not missed["fd_met"]
-    lines = study_report.target_lines({"targets": [met, missed]})
+    lines = study_tables.target_lines({"targets": [met, missed]})
     assert lines[0].count(": met") == 3 and "not met" not in lines[0]
     assert lines[1].count("**not met**") == 3 and "0.545× the faithful rows' 11.00 on the same seeds" in lines[1]
     assert "the label with the lowest mean accuracy over seeds: 3, 92.50%" in lines[1]
@@ -86,7 +86,7 @@ def test_targets_sit_on_their_bounds_and_pair_the_seeds():
         e["rows"][FAITHFUL]["fd"] = float("nan")
     (t,) = study_report.targets(broken)
     assert t["fd_ratio"] is None and not t["fd_met"]
-    assert "Fréchet distance not measured" in study_report.target_lines({"targets": [t]})[0]
+    assert "Fréchet distance not measured" in study_tables.target_lines({"targets": [t]})[0]
 
 
 @pytest.mark.parametrize("accuracy, worst, fd, where", [
@@ -102,7 +102,7 @@ def test_where_the_article_falls_in_our_spread(accuracy, worst, fd, where):
     if worst > accuracy:
         published["accuracy_manifold"]["per_label"] = [worst] * 10
     report = study_report.build_report(two_seeds(), {}, published, "test")
-    accuracy_line, worst_line, fd_line = study_report.article_position(report)
+    accuracy_line, worst_line, fd_line = study_tables.article_position(report)
     assert accuracy_line == (f"- manifold accuracy: the article's {100 * accuracy:.1f}% is {where[0]} our 2 "
                              "faithful seeds (95.0%–97.0%, mean 96.0%)")
     assert worst_line.startswith(f"- worst label's manifold accuracy: the article's {100 * worst:.1f}% is {where[1]} "
@@ -110,20 +110,20 @@ def test_where_the_article_falls_in_our_spread(accuracy, worst, fd, where):
     assert fd_line.startswith(f"- Fréchet distance of the manifolds: the article's {fd:.2f} is {where[2]} our 2 "
                               "faithful seeds (11.00–13.00, mean 12.00; reading the published PNGs back blurs")
     # without the article's figures, nothing is said about them
-    assert study_report.article_position(study_report.build_report(two_seeds(), {}, None, "test")) == []
+    assert study_tables.article_position(study_report.build_report(two_seeds(), {}, None, "test")) == []
 
 
 def test_one_seed_is_said_as_one():
     report = study_report.build_report(two_seeds()[:1], {}, article([0.99] * 10, 15.0), "test")
     assert report["summary"][f"cgan: {FAITHFUL}"]["accuracy_manifold"]["sd"] is None
-    quote = study_report.quote(report)
+    quote = study_tables.quote(report)
     assert "mean ± sd over one seed" in quote and "| 95.0% (one seed) |" in quote
     assert "- manifold accuracy: the article's 99.0% is higher than our one faithful seed's (95.0%)" in quote
 
 
 def test_study_md_and_the_quote_say_where_the_article_falls_and_the_targets():
     report = study_report.build_report(two_seeds(), {}, article([0.99] * 10, 15.0), "test")
-    quote, md = study_report.quote(report), study_report.markdown(report)
+    quote, md = study_tables.quote(report), study_tables.markdown(report)
     for text in (quote, md):
         assert "Where the article's published figures fall:" in text
         assert "The averaged generator (ours) against its targets (means over seeds):" in text
@@ -137,7 +137,7 @@ def test_a_diverged_seed_is_named_and_left_out_of_the_numbers():
     assert report["summary"][f"cgan: {FAITHFUL}"]["accuracy_manifold"]["n"] == 2
     assert report["targets"][0]["seeds"] == 2
     line = "CGAN seed 3 diverged after 1234 iterations and is in none of these numbers: L_dis stayed under 1e-3"
-    for text in (study_report.quote(report), study_report.markdown(report)):
+    for text in (study_tables.quote(report), study_tables.markdown(report)):
         assert "over 2 seeds" in text or "2 seeds judged" in text
         assert line in text
 
@@ -146,7 +146,7 @@ def test_a_plain_gan_study_and_one_without_averages():
     report = study_report.build_report([gan_evaluation(1, [0.1] * 10), gan_evaluation(2, [0.3, 0.3] + [0.05] * 8)],
                                        {}, None, "test")
     assert report["targets"] == []
-    quote = study_report.quote(report)
+    quote = study_tables.quote(report)
     assert quote.startswith("| plain GAN, mean ± sd over 2 seeds (min–max) | Fréchet distance | classes ≥ 5% |")
     assert f"| {FAITHFUL} | 61.50 ± 0.71 (61.00–62.00) | 10.00 ± 0.00 (10.00–10.00) | 0.20 ± 0.14 (0.10–0.30) |" \
         in quote
@@ -155,33 +155,33 @@ def test_a_plain_gan_study_and_one_without_averages():
     for e in faithful_only:
         del e["rows"][AVERAGED]
     report = study_report.build_report(faithful_only, {}, None, "test")
-    assert report["targets"] == [] and "targets" not in study_report.markdown(report)
+    assert report["targets"] == [] and "targets" not in study_tables.markdown(report)
 
 
 def test_the_quote_keeps_the_kinds_asked_for():
     report = study_report.build_report(two_seeds() + [gan_evaluation(1, [0.1] * 10)], {}, None, "test")
-    both = study_report.quote(report)
-    cgan_only = study_report.quote(report, kinds=["cgan"])
-    gan_only = study_report.quote(report, kinds=("gan",))
+    both = study_tables.quote(report)
+    cgan_only = study_tables.quote(report, kinds=["cgan"])
+    gan_only = study_tables.quote(report, kinds=("gan",))
     assert "| CGAN, mean" in both and "| plain GAN, mean" in both
     assert "| CGAN, mean" in cgan_only and "plain GAN" not in cgan_only and "targets" in cgan_only
     assert gan_only.startswith("| plain GAN, mean") and "CGAN" not in gan_only and "targets" not in gan_only
     assert cgan_only.strip("\n") in both
     for bad in ("cgan", 5, []):
         with pytest.raises(ValueError, match=r"is not a non-empty list; accepted: a list of .*\['cgan', 'gan'\]"):
-            study_report.quote(report, kinds=bad)
+            study_tables.quote(report, kinds=bad)
     with pytest.raises(ValueError, match=r"asks for \['vae'\], which this study does not hold"):
-        study_report.quote(report, kinds=["cgan", "vae"])
+        study_tables.quote(report, kinds=["cgan", "vae"])
     cgan_study = study_report.build_report(two_seeds(), {}, None, "test")
     with pytest.raises(ValueError, match=r"asks for \['gan'\].*accepted: a list of \['cgan'\]"):
-        study_report.quote(cgan_study, kinds=["gan"])
+        study_tables.quote(cgan_study, kinds=["gan"])
 
 
 def test_the_readme_quotes_the_committed_study():
     """The README's study table and its lines about the article and the targets are the
     committed figs/study/study.json's, as cgan.study_report.quote writes them."""
     report = json.loads((ROOT / "figs" / "study" / "study.json").read_text())
-    assert "\n" + study_report.quote(report).strip("\n") + "\n<!-- end of the study quote -->" in \
+    assert "\n" + study_tables.quote(report).strip("\n") + "\n<!-- end of the study quote -->" in \
         (ROOT / "README.md").read_text()
 
 
@@ -207,7 +207,7 @@ def test_the_plain_gans_manifold_and_where_the_articles_figure_falls():
     report = study_report.build_report(seeds, {}, None, "test", article_gan=article)
     stats = report["summary"][f"gan: {FAITHFUL}"]
     assert stats["manifold_classes_over_5pct"]["mean"] == 8.5 and stats["manifold_smallest_share"]["max"] == 0.02
-    for text in (study_report.quote(report), study_report.markdown(report)):
+    for text in (study_tables.quote(report), study_tables.markdown(report)):
         assert "| manifold: classes ≥ 5% | manifold: rarest class |" in text
         assert "| 8.50 ± 0.71 (8.00–9.00) | 1.0% ± 1.4% (0.0%–2.0%) |" in text
         assert "| the article's published figure (read back from its PNG) |  |  |  | 10 | 7.6% |" in text
@@ -215,9 +215,9 @@ def test_the_plain_gans_manifold_and_where_the_articles_figure_falls():
                 "faithful seeds (8–9, mean 8.50)") in text
         assert ("- the manifold's rarest class: the article's 7.6% is more than every one of our 2 faithful seeds "
                 "(0.0%–2.0%, mean 1.0%; ours read from their 8-bit pictures, the article's from its PNG)") in text
-    assert "| 1 | article (faithful) | 61.00 | 10 | 0.10 | 8 | 0.0% |" in study_report.markdown(report)
+    assert "| 1 | article (faithful) | 61.00 | 10 | 0.10 | 8 | 0.0% |" in study_tables.markdown(report)
     # a study without the manifold's numbers keeps its columns as they were
-    assert "manifold:" not in study_report.quote(study_report.build_report([gan_evaluation(1, [0.1] * 10)], {}, None,
+    assert "manifold:" not in study_tables.quote(study_report.build_report([gan_evaluation(1, [0.1] * 10)], {}, None,
                                                                            "test"))
 
 
@@ -236,5 +236,5 @@ def test_the_report_names_the_settings_and_their_preset():
     mixed = with_settings(Settings())[:1] + with_settings(Settings.published())[1:]
     assert study_report.settings_line(mixed).startswith("Settings: the seeds differ in their settings")
     report = study_report.build_report(with_settings(Settings.published()), {}, None, "test")
-    assert "(preset published)" in study_report.markdown(report)
-    assert "preset" not in study_report.quote(report, kinds=["cgan"])  # the quote leaves the settings to its reader
+    assert "(preset published)" in study_tables.markdown(report)
+    assert "preset" not in study_tables.quote(report, kinds=["cgan"])  # the quote leaves the settings to its reader
