@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         args.figs_dir = args.figs_dir or figs
     if args.command == "study":
         from . import study
-        from .runfolder import RunFolderFull
+        from .files import RunFolderFull
         from .runlock import RunFolderInUse
 
         args.seeds = args.seeds or list(study.DEFAULT_SEEDS)
@@ -251,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
             return _evaluate(args)
         except (ValueError, FileNotFoundError) as exc:
             parser.error(str(exc))
-    from .runfolder import RunFolderFull, TrainingDiverged
+    from .files import RunFolderFull
+    from .run import TrainingDiverged
     from .runlock import RunFolderInUse
     from .training import train  # imports TensorFlow: after the arguments are good
 

@@ -33,7 +33,7 @@ from . import checks
 from .cpu import cpu_flags
 from .data import as_one_hot
 from .settings import Settings
-from .weightfile import (WEIGHTS_DIR, assign_values, average_group, read_weights,  # noqa: F401 (WEIGHTS_DIR: cgan.graph's name)
+from .weightfile import (WEIGHTS_DIR, assign_values, average_group, read_weights,  # noqa: F401 (WEIGHTS_DIR: a name of cgan.graph)
                          shipped_generator_path, write_weights)
 
 EPS = 1e-10  # keeps log() finite, as in the article

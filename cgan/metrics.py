@@ -210,7 +210,8 @@ def snapshot_curves(run_dir, classifier: Classifier | None = None, data=None) ->
     stored snapshot of a CGAN run folder, for curves over training. Reads only."""
     from .data import load_data
     from .manifold import untile
-    from .runfolder import read_snapshots, saved_settings
+    from .runfolder import saved_settings
+    from .snapshots import read_snapshots
 
     settings = saved_settings(run_dir)
     if not settings.conditional:

@@ -28,13 +28,13 @@ import shutil
 from pathlib import Path
 
 from . import checks
-from .checkpoints import CHECKPOINTS, STATE_FILE, checkpoint_dirs, latest_state  # noqa: F401 (the folder's names)
+from .checkpoints import CHECKPOINTS, STATE_FILE  # noqa: F401 (STATE_FILE: one of the folder's names)
 from .data import MNIST, load_data
-from .files import RunFolderFull, atomic_path  # noqa: F401 (RunFolderFull: runfolder's name)
-from .run import GENERATOR_FILE, History, Run, TrainingDiverged  # noqa: F401 (runfolder's names)
+from .files import atomic_path
+from .run import GENERATOR_FILE, Run
 from .runlock import RunLock
-from .settings import FREE_SETTINGS, Settings, settings_differ  # noqa: F401 (FREE_SETTINGS: runfolder's name)
-from .snapshots import SNAPSHOTS, read_snapshots  # noqa: F401 (runfolder's names)
+from .settings import Settings, settings_differ
+from .snapshots import SNAPSHOTS
 
 SETTINGS_FILE = "settings.json"
 EVALUATION_FILE = "evaluation.json"

@@ -106,7 +106,8 @@ def judge_seed(run_dir: Path, per_label: int = 1000, parzen: bool = False, data=
     from .classifier import load_classifier
     from .data import load_data
     from .graph import GANGraph
-    from .runfolder import EVALUATION_FILE, latest_state, saved_settings
+    from .checkpoints import latest_state
+    from .runfolder import EVALUATION_FILE, saved_settings
 
     settings = saved_settings(run_dir)
     state = latest_state(run_dir)
@@ -174,7 +175,9 @@ def read_evaluation(run_dir: Path, settings: Settings, per_label: int, parzen: b
 def study_seed(settings: Settings, run_dir: Path, per_label: int, parzen: bool, progress: bool = False) -> dict:
     """One seed of the study, from wherever it stopped: train, then judge. A run that
     diverges is recorded as such (its ``evaluation.json`` says so) and not judged."""
-    from .runfolder import EVALUATION_FILE, TrainingDiverged, latest_state
+    from .checkpoints import latest_state
+    from .run import TrainingDiverged
+    from .runfolder import EVALUATION_FILE
 
     done = read_evaluation(run_dir, settings, per_label, parzen)
     if done is not None:

@@ -4,7 +4,7 @@ from PIL import Image
 
 import cgan
 from cgan.weightfile import assign_values
-from cgan.runfolder import TrainingDiverged
+from cgan.run import TrainingDiverged
 from conftest import TINY
 
 

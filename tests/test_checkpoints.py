@@ -1,0 +1,82 @@
+"""cgan.checkpoints: complete checkpoints only, the newest that reads whole (one implementation,
+behind both a run's resume and latest_state), the newest few kept."""
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+
+from cgan import checkpoints
+from cgan._tf import tf
+
+
+def fake(run_dir, iteration, state=None, corrupt=False):
+    folder = run_dir / checkpoints.CHECKPOINTS / f"ckpt-{iteration:08d}"
+    folder.mkdir(parents=True)
+    (folder / checkpoints.STATE_FILE).write_bytes(b"not a pickle" if corrupt else
+                                                  pickle.dumps(state or {"iteration": iteration}))
+    return folder
+
+
+def test_only_complete_checkpoints_count_oldest_first(tmp_path):
+    assert checkpoints.checkpoint_dirs(tmp_path) == []
+    b, a = fake(tmp_path, 40), fake(tmp_path, 20)
+    (tmp_path / checkpoints.CHECKPOINTS / "ckpt-00000060.tmp").mkdir()  # a write cut short
+    assert checkpoints.checkpoint_dirs(tmp_path) == [a, b]
+    assert checkpoints.resume_hint(tmp_path) == "the same command resumes from ckpt-00000040"
+
+
+def test_the_newest_readable_skips_a_cut_one_with_one_warning_line(tmp_path):
+    fake(tmp_path, 20)
+    newest = fake(tmp_path, 40, corrupt=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ckpt, state = checkpoints.newest_readable(tmp_path)
+    assert ckpt.name == "ckpt-00000020" and state == {"iteration": 20}
+    (message,) = [str(w.message) for w in caught]
+    assert message.startswith(f"checkpoint {newest} is unreadable (UnpicklingError: ") and "\n" not in message
+    assert checkpoints.latest_state(tmp_path) == {"iteration": 20}  # the same choice, silently
+
+
+def test_a_restore_that_fails_counts_as_unreadable(tmp_path):
+    fake(tmp_path, 20)
+    fake(tmp_path, 40)
+
+    def restore(ckpt, state):
+        if state["iteration"] == 40:
+            raise tf.errors.DataLossError(None, None, "Graph execution error:\n\nDetected at node 'save/RestoreV2' "
+                                          "defined at (most recent call last):\n  File \"x.py\", line 1\n"
+                                          "Node: 'save/RestoreV2'\nChecksum does not match\n\t [[{{node x}}]]")
+
+    with pytest.warns(UserWarning, match=r"\(DataLossError: Checksum does not match\); falling back"):
+        ckpt, _ = checkpoints.newest_readable(tmp_path, restore)
+    assert ckpt.name == "ckpt-00000020"
+
+
+def test_no_readable_checkpoint(tmp_path):
+    assert checkpoints.newest_readable(tmp_path) is None
+    fake(tmp_path, 20, corrupt=True)
+    with pytest.raises(FileNotFoundError, match="no readable checkpoint in .*checkpoints"):
+        checkpoints.latest_state(tmp_path)
+
+
+def test_save_keeps_the_newest_and_restores_the_variables(tmp_path):
+    graph = tf.Graph()
+    with graph.as_default():
+        v = tf.compat.v1.get_variable("v", initializer=np.float32(1.0))
+        value = tf.compat.v1.placeholder(tf.float32, [])
+        assign = v.assign(value)
+        saver = tf.compat.v1.train.Saver()
+        sess = tf.compat.v1.Session(graph=graph)
+        sess.run(v.initializer)
+    try:
+        for i in (1, 2, 3):
+            sess.run(assign, {value: float(i)})
+            checkpoints.save_checkpoint(tmp_path, i, sess, saver, {"iteration": i}, kept=2)
+        assert [p.name for p in checkpoints.checkpoint_dirs(tmp_path)] == ["ckpt-00000002", "ckpt-00000003"]
+        sess.run(assign, {value: 0.0})
+        ckpt, state = checkpoints.newest_readable(
+            tmp_path, lambda c, s: checkpoints.restore_variables(sess, saver, c))
+        assert state == {"iteration": 3} and sess.run(v) == 3.0
+    finally:
+        sess.close()
