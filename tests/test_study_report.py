@@ -177,16 +177,24 @@ def test_the_quote_keeps_the_kinds_asked_for():
         study_tables.quote(cgan_study, kinds=["gan"])
 
 
-def test_the_readme_quotes_the_committed_study():
-    """The README's study table and its lines about the article and the targets are the
-    committed figs/study/study.json's, as cgan.study_report.quote writes them."""
-    report = json.loads((ROOT / "figs" / "study" / "study.json").read_text())
-    assert "\n" + study_tables.quote(report).strip("\n") + "\n<!-- end of the study quote -->" in \
-        (ROOT / "README.md").read_text()
+STUDIES = [name for name in ("study", "study-published") if (ROOT / "figs" / name / "study.json").is_file()]
 
 
-def test_the_committed_study_has_every_seeds_pictures_and_stays_under_8_mb():
-    folder = ROOT / "figs" / "study"
+@pytest.mark.parametrize("name", STUDIES)
+def test_the_readme_quotes_the_committed_study(name):
+    """The README's study tables and their lines about the article and the targets are the
+    committed figs/<study>/study.json's, as cgan.study_report.quote writes them."""
+    report = json.loads((ROOT / "figs" / name / "study.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    start = f"<!-- {name} quote: cgan.study_report.quote(figs/{name}/study.json) -->\n"
+    assert start in readme
+    quoted = readme[readme.index(start) + len(start):readme.index(f"<!-- end of the {name} quote -->")]
+    assert quoted.strip("\n") == study_tables.quote(report).strip("\n")
+
+
+@pytest.mark.parametrize("name", STUDIES)
+def test_the_committed_study_has_every_seeds_pictures_and_stays_under_8_mb(name):
+    folder = ROOT / "figs" / name
     report = json.loads((folder / "study.json").read_text())
     expected = {picture_name(s["kind"], s["seed"], row["decay"])
                 for s in report["evaluations"] for row in s["rows"].values()}
