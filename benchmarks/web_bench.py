@@ -2,7 +2,7 @@
 
     python benchmarks/web_bench.py                       # 30 digits, 7 grids; prints a table
     python benchmarks/web_bench.py --digits 3 --grids 1  # smoke test
-    python benchmarks/web_bench.py --screenshot figs/web.png   # also the README's picture of the page
+    python benchmarks/web_bench.py --screenshot figs/web_page.png   # also the README's picture of the page
 
 It measures, in the page itself (``performance.now()``):
 

@@ -164,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train one model (resuming its run folder) and write its figures")
-    p.add_argument("--run-dir", default="runs/cgan", help="checkpoints and snapshots (default runs/cgan)")
+    p.add_argument("--run-dir", default=None, help="checkpoints and snapshots (default runs/cgan, or runs/gan with "
+                                                   "--unconditional; runs/NAME/cgan ... for --preset NAME other than "
+                                                   "printed)")
     p.add_argument("--figs-dir", default=None, help="write the figures here too")
     p.add_argument("--unconditional", action="store_true", help="the plain GAN (no labels)")
     _add_run_options(p)
@@ -228,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         runs, figs = default_dirs(args.command, args.preset)
         args.runs_dir = args.runs_dir or runs
         args.figs_dir = args.figs_dir or figs
+    if args.command == "train" and args.run_dir is None:  # beside the figures command's run of the same model
+        args.run_dir = str(Path(default_dirs("figures", args.preset)[0]) / ("gan" if args.unconditional else "cgan"))
     if args.command == "study":
         from . import study
         from .files import RunFolderFull

@@ -195,3 +195,20 @@ def gen_batch(x: np.ndarray, y: np.ndarray, batch_size: int = 256,
               rng: np.random.Generator | None = None) -> BatchIterator:
     """The article's batch generator (see :class:`BatchIterator`)."""
     return BatchIterator(x, y, batch_size, rng)
+
+
+def check_data(data, settings) -> MNIST:
+    """Training data as :func:`load_data` returns it, checked against ``settings`` (a
+    :class:`cgan.Settings`): a ``ValueError`` names what is wrong."""
+    if not isinstance(data, MNIST):
+        raise ValueError(f"data must be a cgan.data.MNIST (as cgan.load_data() returns), got {checks.describe(data)}")
+    x = checks.array("data.x_train", data.x_train, ndim=4, kinds="f")
+    y = checks.array("data.y_train_cat", data.y_train_cat, ndim=2, kinds="f")
+    if x.shape[1:] != (28, 28, 1) or y.shape != (len(x), settings.num_classes):
+        raise ValueError(f"data.x_train must be (N, 28, 28, 1) and data.y_train_cat (N, {settings.num_classes}), "
+                         f"got {x.shape} and {y.shape}")
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"data.x_train must lie in [0, 1], got values in {x.min()}..{x.max()}")
+    if len(x) < settings.batch_size:
+        raise ValueError(f"data has {len(x)} training images, fewer than batch_size={settings.batch_size}")
+    return data

@@ -247,10 +247,14 @@ def article_layers(settings: Settings = Settings()) -> ArticleLayers:
         return _Upsampled
 
     def conv(filters, kernel_size, strides=(1, 1), **kwargs):
+        strides = (strides, strides) if isinstance(strides, int) else tuple(strides)
+
         def apply(x):
             if isinstance(x, _Upsampled):
+                if strides != (1, 1):
+                    raise ValueError(f"a Conv2D after the fused UpSampling2D takes strides=(1, 1), got {strides}")
                 return UpsampledConv2D(filters, kernel_size=kernel_size, **kwargs)(x.x)
-            if tuple(strides) == (2, 2) and settings.fast_stride2_grad:
+            if strides == (2, 2) and settings.fast_stride2_grad:
                 grad = "transpose" if settings.precision == "fp32" else "conv"
                 return Stride2Conv2D(filters, kernel_size=kernel_size, strides=strides, input_grad=grad, **kwargs)(x)
             return Conv2D(filters, kernel_size=kernel_size, strides=strides, **kwargs)(x)

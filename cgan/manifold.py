@@ -50,11 +50,12 @@ def tile(digits: np.ndarray, n: int, cols: int | None = None) -> np.ndarray:
 
 
 def untile(picture: np.ndarray, n: int, cols: int | None = None, size: int = 28) -> np.ndarray:
-    """The inverse of :func:`tile`: a picture (or a stack of pictures, (..., n*size, cols*size))
-    cut into its ``n`` rows and ``cols`` columns of ``size`` x ``size`` cells, row-major:
-    (n*cols, size, size), or (..., n*cols, size, size) for a stack."""
+    """The inverse of :func:`tile`: a picture (n*size, cols*size), or a stack of them (k, n*size,
+    cols*size), cut into its ``n`` rows and ``cols`` columns of ``size`` x ``size`` cells,
+    row-major: (n*cols, size, size), or (k, n*cols, size, size) for a stack."""
     n = checks.integer("n", n, 1)
     cols = n if cols is None else checks.integer("cols", cols, 1)
+    size = checks.integer("size", size, 1)
     picture = checks.array("picture", picture, ndim=(2, 3))
     if picture.shape[-2:] != (n * size, cols * size):
         raise ValueError(f"expected pictures of {n * size} x {cols * size} px ({n} x {cols} cells of {size} px), "

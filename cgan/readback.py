@@ -24,9 +24,12 @@ def read_back_figure(file: str | os.PathLike, grid_size: int = 15) -> np.ndarray
 
     from .manifold import untile
 
+    grid_size = checks.integer("grid_size", grid_size, 1)
     grey = np.asarray(Image.open(file).convert("L"), dtype="float32")
     size = 28 * grid_size
     rows, cols = np.where(grey < 250)
+    if len(rows) < 3 or rows.max() - rows.min() < 3 or cols.max() - cols.min() < 3:
+        raise ValueError(f"{file} shows no framed manifold to read back (it is blank or nearly so)")
     box = grey[rows.min() + 1:rows.max(), cols.min() + 1:cols.max()]  # inside the axes' frame
     picture = np.asarray(Image.fromarray(box.astype("uint8")).resize((size, size), Image.BILINEAR), "float32")
     ink = 1.0 - picture / 255.0
@@ -83,6 +86,7 @@ def picture_manifolds(picture: np.ndarray, grid_size: int = 15) -> np.ndarray:
     from .manifold import untile
 
     picture = checks.array("picture", picture, ndim=2)
+    grid_size = checks.integer("grid_size", grid_size, 1)
     size = 28 * grid_size
     shape = {(1, 1): (1, 1), (2, 5): (2, 5)}
     for rows, cols in shape.values():

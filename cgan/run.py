@@ -17,7 +17,7 @@ import numpy as np
 
 from . import checkpoints, snapshots
 from .averaging import WeightAverage
-from .data import MNIST
+from .data import MNIST, check_data
 from .files import disk_full_says_so
 from .graph import save_generator
 from .manifold import draw_manifolds, to_uint8
@@ -107,7 +107,7 @@ class Run:
     def __init__(self, settings: Settings, run_dir: str | os.PathLike, data: MNIST):
         self.settings = settings
         self.run_dir = Path(run_dir)
-        self.data = data
+        self.data = check_data(data, settings)
         self.streams = RandomStreams(data, settings)
         self.iteration = 0  # the next iteration to run
         self.history = History()
@@ -211,11 +211,15 @@ class Run:
         """Restore the newest readable checkpoint (falling back to older ones with a
         warning); returns False if there is none."""
         def restore(ckpt: Path, state: dict) -> None:
+            self.streams.load_state_dict(state)  # the variables last: a checkpoint that fails leaves them as they were
             checkpoints.restore_variables(self.sess, self.saver, ckpt)
-            self.streams.load_state_dict(state)
 
         found = checkpoints.newest_readable(self.run_dir, restore)
         if found is None:
+            kept = self.checkpoints()
+            if kept:  # a fresh start over weights a failed restore may have touched would pass for a new run
+                raise ValueError(f"{self.run_dir}: none of its checkpoints could be read ({', '.join(p.name for p in kept)}; "
+                                 "see the warnings); move them away, or pass overwrite=True to start over")
             return False
         ckpt, state = found
         self.iteration = state["iteration"]

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from . import checks
 from .checkpoints import CHECKPOINTS, STATE_FILE  # noqa: F401 (STATE_FILE: one of the folder's names)
-from .data import MNIST, load_data
+from .data import check_data, load_data
 from .files import atomic_path
 from .run import GENERATOR_FILE, Run
 from .runlock import RunLock
@@ -51,22 +51,6 @@ def saved_settings(run_dir: str | os.PathLike) -> Settings:
     except ValueError as exc:
         raise ValueError(f"{file} is unreadable ({exc}); pick another folder or pass overwrite=True "
                          "to start over there") from None
-
-
-def check_data(data, settings: Settings) -> MNIST:
-    """Training data as :func:`cgan.load_data` returns it, checked."""
-    if not isinstance(data, MNIST):
-        raise ValueError(f"data must be a cgan.data.MNIST (as cgan.load_data() returns), got {checks.describe(data)}")
-    x = checks.array("data.x_train", data.x_train, ndim=4, kinds="f")
-    y = checks.array("data.y_train_cat", data.y_train_cat, ndim=2, kinds="f")
-    if x.shape[1:] != (28, 28, 1) or y.shape != (len(x), settings.num_classes):
-        raise ValueError(f"data.x_train must be (N, 28, 28, 1) and data.y_train_cat (N, {settings.num_classes}), "
-                         f"got {x.shape} and {y.shape}")
-    if x.size and (x.min() < 0 or x.max() > 1):
-        raise ValueError(f"data.x_train must lie in [0, 1], got values in {x.min()}..{x.max()}")
-    if len(x) < settings.batch_size:
-        raise ValueError(f"data has {len(x)} training images, fewer than batch_size={settings.batch_size}")
-    return data
 
 
 def _check_run_dir(run_dir: Path, settings: Settings, resume: bool, overwrite: bool) -> None:
@@ -107,13 +91,13 @@ def open_run(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs
                          "a run writes settings.json, checkpoints/ and snapshots/ into its folder; "
                          "accepted: a folder of its own, such as runs/cgan")
     run_dir = checks.output_dir("run_dir", run_dir)
+    data = check_data(data, settings) if data is not None else load_data(num_classes=settings.num_classes)
     run_dir.mkdir(parents=True, exist_ok=True)
     lock = RunLock(run_dir)
     try:
         _check_run_dir(run_dir, settings, resume, overwrite)
         with atomic_path(run_dir / SETTINGS_FILE) as tmp:
             tmp.write_text(json.dumps(settings.to_dict(), indent=1))
-        data = check_data(data, settings) if data is not None else load_data(num_classes=settings.num_classes)
         run = Run(settings, run_dir, data)
     except BaseException:
         lock.release()

@@ -133,7 +133,7 @@ def settings_line(evaluations: list[dict]) -> str:
         return ""
     if len(found) > 1:
         return "Settings: the seeds differ in their settings: " + "; ".join(
-            ", ".join(f"{k}={v!r}" for k, v in diff) or "the defaults" for diff in sorted(found))
+            ", ".join(f"{k}={v!r}" for k, v in diff) or "the defaults" for diff in sorted(found, key=repr))
     diff = dict(found.pop())
     names = [name for name, changes in PRESETS.items() if changes == diff]
     words = ", ".join(f"{k}={v!r}" for k, v in diff.items())

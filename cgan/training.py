@@ -24,7 +24,11 @@ class Trainer:
     ``trainer.history``, ``trainer.checkpoints()``, ...). :meth:`close` closes all that it
     opened: the run (its log, its lock, op determinism) and the graph's session."""
 
-    def __init__(self, run: Run, graph: GANGraph):
+    def __init__(self, run: Run, graph: GANGraph | None):
+        if not isinstance(run, Run):
+            raise ValueError(f"run must be a cgan.run.Run (cgan.open_run gives one), got {checks.describe(run)}")
+        if graph is not None and not isinstance(graph, GANGraph):
+            raise ValueError(f"graph must be a cgan.GANGraph, got {checks.describe(graph)}")
         self.run, self.graph = run, graph
         self._holds_determinism = False  # a hold on op determinism (a seeded run), given back by release()
 

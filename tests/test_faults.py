@@ -81,3 +81,16 @@ def test_a_cut_checkpoint_warns_one_line_and_the_run_ends_as_a_straight_one(tmp_
     finally:
         resumed.close()
         straight.close()
+
+
+def test_a_run_whose_checkpoints_are_all_unreadable_is_not_started_afresh_over_them(tmp_path, small_data):
+    settings = cgan.Settings(iterations=2, batch_size=16, batches_per_period=1, save_periods=(0,), grid_size=3, seed=0)
+    cgan.train(settings, tmp_path / "run", progress=False, data=small_data).close()
+    for ckpt in (tmp_path / "run" / "checkpoints").iterdir():
+        (ckpt / "state.pkl").write_bytes(b"cut")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match=r"none of its checkpoints could be read \(ckpt-00000001, ckpt-00000002;"):
+            cgan.prepare(settings, tmp_path / "run", data=small_data)
+    # the folder was let go: overwrite=True starts over there
+    cgan.prepare(settings, tmp_path / "run", overwrite=True, data=small_data).close()

@@ -1,6 +1,7 @@
 """Property-based input fuzzing: malformed arrays, labels and paths thrown at the
 public API get clear errors (ValueError / FileNotFoundError) and nothing else."""
 import atexit
+import re
 import os
 from pathlib import Path
 
@@ -48,7 +49,8 @@ def call(fn, *args, names=(), **kwargs):
         fn(*args, **kwargs)
     except CLEAR as exc:
         message = str(exc)
-        assert any(name in message for name in names), f"{fn.__name__}: {message!r} names none of {names}"
+        assert any(re.search(rf"(?<![\w.]){re.escape(name)}\b", message) for name in names), \
+            f"{fn.__name__}: {message!r} names none of {names}"
 
 
 @FUZZ

@@ -31,8 +31,20 @@ def test_a_folder_holding_another_run_is_refused_unless_overwritten(tmp_path, sm
     assert runfolder.saved_settings(tmp_path).lr_dis == 5e-5 and not (tmp_path / runfolder.CHECKPOINTS).exists()
 
 
-def test_bad_data_is_named(tmp_path, small_data):
+def test_bad_data_is_named_before_the_folder_is_touched(tmp_path):
+    from cgan.runlock import RunLock
+
     with pytest.raises(ValueError, match="data must be a cgan.data.MNIST"):
-        runfolder.open_run(cgan.Settings(batch_size=16), tmp_path, data=[1, 2])
-    assert not (tmp_path / ".lock").exists() or runfolder.open_run(
-        cgan.Settings(batch_size=16), tmp_path, data=small_data).close() is None  # the lock was let go
+        runfolder.open_run(cgan.Settings(batch_size=16), tmp_path / "run", data=[1, 2])
+    assert not (tmp_path / "run").exists()  # no settings.json that would pass for a run's
+    assert str((tmp_path / "run" / ".lock").resolve()) not in RunLock._held  # and no lock held
+
+
+def test_a_failed_open_lets_the_lock_go(tmp_path, small_data):
+    from cgan.runlock import RunLock
+
+    settings = cgan.Settings(seed=0, batch_size=16)
+    runfolder.open_run(settings, tmp_path, data=small_data).close()
+    with pytest.raises(ValueError, match="holds another run"):
+        runfolder.open_run(settings.replace(lr_dis=5e-5), tmp_path, data=small_data)
+    assert str((tmp_path / ".lock").resolve()) not in RunLock._held

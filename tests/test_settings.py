@@ -58,3 +58,11 @@ def test_train_with_the_preset_trains_at_its_numbers_and_set_wins(tmp_path):
     assert code == 0
     saved = json.loads((run / "settings.json").read_text())
     assert (saved["lr_dis"], saved["k_step"], saved["lr_gen"]) == (1e-3, 10, 5e-4)
+
+
+def test_train_with_the_preset_and_no_run_dir_trains_beside_the_printed_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--preset", "published", "--unconditional", "--iterations", "0", "--batch-size", "16",
+                 "--seed", "1", "--set", "grid_size=3", "--no-progress"]) == 0
+    assert json.loads((tmp_path / "runs" / "published" / "gan" / "settings.json").read_text())["k_step"] == 10
+    assert not (tmp_path / "runs" / "cgan").exists()
