@@ -29,7 +29,7 @@ from pathlib import Path
 
 from . import checks
 from .checkpoints import CHECKPOINTS, STATE_FILE  # noqa: F401 (STATE_FILE: one of the folder's names)
-from .data import check_data, load_data
+from .data import load_data
 from .files import atomic_path
 from .run import GENERATOR_FILE, Run
 from .runlock import RunLock
@@ -91,14 +91,14 @@ def open_run(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs
                          "a run writes settings.json, checkpoints/ and snapshots/ into its folder; "
                          "accepted: a folder of its own, such as runs/cgan")
     run_dir = checks.output_dir("run_dir", run_dir)
-    data = check_data(data, settings) if data is not None else load_data(num_classes=settings.num_classes)
+    # the Run checks its data and touches no file: bad data is refused before the folder is
+    run = Run(settings, run_dir, data if data is not None else load_data(num_classes=settings.num_classes))
     run_dir.mkdir(parents=True, exist_ok=True)
     lock = RunLock(run_dir)
     try:
         _check_run_dir(run_dir, settings, resume, overwrite)
         with atomic_path(run_dir / SETTINGS_FILE) as tmp:
             tmp.write_text(json.dumps(settings.to_dict(), indent=1))
-        run = Run(settings, run_dir, data)
     except BaseException:
         lock.release()
         raise
