@@ -22,7 +22,7 @@ _EXPORTS = {
     "plot_manifold": "manifold", "tile": "manifold", "write_gif": "manifold",
     "add_units_to_conv2d": "networks", "build_discriminator": "networks", "build_generator": "networks",
     "ARTICLE_SAVE_PERIODS": "settings", "PRESETS": "settings", "Settings": "settings",
-    "Run": "run", "open_run": "runfolder", "read_snapshots": "snapshots", "TrainingDiverged": "run",
+    "Run": "run", "open_run": "runfolder", "read_snapshots": "snapshots", "TrainingDiverged": "history",
     "RunFolderFull": "files",
     "Trainer": "training", "prepare": "training", "train": "training",
     "RunFolderInUse": "runlock",
@@ -30,11 +30,11 @@ _EXPORTS = {
     "tf": "_tf", "without_tf_message": "_tf",
 }
 _SUBMODULES = {"averaging", "checkpoints", "checks", "classifier", "cli", "cpu", "data", "diagrams", "display",
-               "explore", "files", "graph", "layers", "manifold", "metrics", "networks", "readback", "run",
-               "runfolder", "runlock", "settings", "snapshots", "streams", "study", "study_report", "study_tables",
-               "tensorboard_log", "training", "web", "weightfile"}
+               "evaluation", "evaluation_report", "explore", "files", "graph", "history", "layers", "manifold",
+               "metrics", "networks", "readback", "run", "runfolder", "runlock", "settings", "snapshots", "streams",
+               "study", "study_report", "study_tables", "tensorboard_log", "training", "web", "weightfile"}
 
-__all__ = sorted([*_EXPORTS, "metrics"])
+__all__ = sorted([*_EXPORTS, "metrics", "evaluation", "evaluation_report"])
 
 
 def __getattr__(name: str):

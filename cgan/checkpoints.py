@@ -92,6 +92,25 @@ def restore_variables(sess, saver, checkpoint: Path) -> None:
         saver.restore(sess, str(checkpoint / TF_PREFIX))
 
 
+def restore_newest(run_dir: str | os.PathLike, sess, saver,
+                   load_state: Callable[[dict], None]) -> tuple[Path, dict[str, Any]] | None:
+    """Restore a run from the newest readable checkpoint: ``load_state(state)`` first, then the
+    session's variables (a checkpoint that fails leaves them as they were). Returns the
+    checkpoint and its state; None if the folder has none. A folder whose checkpoints all fail
+    is a ``ValueError``: a fresh start over variables a failed restore may have touched would
+    pass for a new run."""
+    def restore(ckpt: Path, state: dict) -> None:
+        load_state(state)
+        restore_variables(sess, saver, ckpt)
+
+    found = newest_readable(run_dir, restore)
+    kept = checkpoint_dirs(run_dir)
+    if found is None and kept:
+        raise ValueError(f"{run_dir}: none of its checkpoints could be read ({', '.join(p.name for p in kept)}; "
+                         "see the warnings); move them away, or pass overwrite=True to start over")
+    return found
+
+
 def latest_state(run_dir: str | os.PathLike) -> dict[str, Any]:
     """The loop state (iteration, history, elapsed seconds, ...) of a run folder's newest
     readable checkpoint, read-only."""

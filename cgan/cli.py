@@ -90,7 +90,7 @@ def _settings(args: argparse.Namespace, **fixed) -> Settings:
 def _evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from . import metrics
+    from . import evaluation, evaluation_report
     from .data import load_data
     from .files import atomic_path
     from .graph import GANGraph
@@ -107,7 +107,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     graphs = {f"trained CGAN ({args.cgan})": GANGraph.from_generator_file(args.cgan),
               f"trained GAN ({args.gan})": GANGraph.from_generator_file(args.gan)}
     try:
-        rows = metrics.evaluate_rows(graphs, data, args.per_label, parzen, floors=(True, False))
+        rows = evaluation.evaluate_rows(graphs, data, args.per_label, parzen, floors=(True, False))
     finally:
         for graph in graphs.values():
             graph.close()
@@ -115,9 +115,9 @@ def _evaluate(args: argparse.Namespace) -> int:
                f"--figs-dir {args.figs_dir} --per-label {args.per_label}" + (" --no-parzen" if not parzen else ""))
     report = {"command": command, "rows": rows}
     if (Path(args.curves_run) / "settings.json").is_file():
-        report["curves"] = metrics.snapshot_curves(args.curves_run, data=data)
-        metrics.plot_curves(report["curves"], figs / "metrics_over_training.png")
-    md = f"Made by `{command}`.\n\n" + metrics.report(rows, f"trained CGAN ({args.cgan})")
+        report["curves"] = evaluation.snapshot_curves(args.curves_run, data=data)
+        evaluation_report.plot_curves(report["curves"], figs / "metrics_over_training.png")
+    md = f"Made by `{command}`.\n\n" + evaluation_report.report(rows, f"trained CGAN ({args.cgan})")
     for name, text in (("metrics.json", json.dumps(report, indent=1)), ("metrics.md", md)):
         with atomic_path(figs / name) as tmp:
             tmp.write_text(text)
@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, FileNotFoundError) as exc:
             parser.error(str(exc))
     from .files import RunFolderFull
-    from .run import TrainingDiverged
+    from .history import TrainingDiverged
     from .runlock import RunFolderInUse
     from .training import train  # imports TensorFlow: after the arguments are good
 
@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             except TrainingDiverged as exc:
                 print(f"{settings.kind.upper()} run in {run_dir} stopped: {exc}", file=sys.stderr)
                 return 3
-            t = trainer.timing
+            t = trainer.run.clock.seconds
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"{settings.kind.upper()}: {settings.iterations} iterations in {run_dir}"
                   f"{f', figures in {figs_dir}' if figs_dir else ''} ({time.perf_counter() - start:.0f} s: "

@@ -59,8 +59,11 @@ def write_figures(settings: Settings, periods: list[int], figures: np.ndarray,
     :func:`read_snapshots` gives them): per label a manifold PNG (the last snapshot) and a
     training GIF, a frame every ``settings.gif_every``-th snapshot and the last; for the plain
     GAN, GAN_manifold.*."""
-    if not len(periods) or len(periods) != len(figures):
-        raise ValueError(f"write_figures needs one picture a period and at least one, got {len(periods)} periods "
+    if not len(periods):
+        raise ValueError(f"no snapshots to draw the figures from: the run saved none (its save_periods start "
+                         f"{list(settings.save_periods[:5])})")
+    if len(periods) != len(figures):
+        raise ValueError(f"write_figures needs one picture a period, got {len(periods)} periods "
                          f"and {len(figures)} pictures")
     figs_dir = Path(figs_dir)
     figs_dir.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
 """The seed study: the article's default trained at full length for several seeds, each
-judged by :mod:`cgan.metrics`, so the reproduction's quality reads as a distribution
+judged by :mod:`cgan.evaluation`, so the reproduction's quality reads as a distribution
 (mean ± sd, min-max over seeds) rather than as one run.
 
 ``python -m cgan study --seeds 2017 2018 2019`` trains ``runs/study/cgan-seed-2017/``, ...
@@ -100,9 +100,9 @@ def train_seed(settings: Settings, run_dir: Path, progress: bool = False) -> Non
 
 def judge_seed(run_dir: Path, per_label: int = 1000, parzen: bool = False, data=None, classifier=None) -> dict:
     """Judge a finished run's generator, and each of its averaged generators, with
-    :func:`cgan.metrics.evaluate`; add the steps per iteration, the training time and (CGAN)
+    :func:`cgan.evaluation.evaluate`; add the steps per iteration, the training time and (CGAN)
     the curves over training. Written to ``run_dir/evaluation.json`` and returned."""
-    from . import metrics
+    from . import evaluation
     from .classifier import load_classifier
     from .data import load_data
     from .graph import GANGraph
@@ -122,7 +122,7 @@ def judge_seed(run_dir: Path, per_label: int = 1000, parzen: bool = False, data=
     for decay in (None, *(settings.ema_decay or ())):
         graph = GANGraph.from_generator_file(run_dir / "generator.npz", averaged=False if decay is None else decay)
         try:
-            row = {"decay": decay, **metrics.evaluate(graph, data, per_label, classifier=clf, with_parzen=parzen)}
+            row = {"decay": decay, **evaluation.evaluate(graph, data, per_label, classifier=clf, with_parzen=parzen)}
             if settings.conditional:
                 row["fd_manifold"] = manifold_fd(graph, clf, data)
             with atomic_path(run_dir / picture_name(settings.kind, settings.seed, decay), keep_suffix=True) as tmp:
@@ -138,7 +138,7 @@ def judge_seed(run_dir: Path, per_label: int = 1000, parzen: bool = False, data=
         "g_steps_per_iteration": float(np.mean(history["g_steps"])),
         "training_seconds": float(state.get("elapsed", math.nan)),
         "machine": machine(), "rows": rows,
-        "curves": metrics.snapshot_curves(run_dir, classifier=clf, data=data) if settings.conditional else None,
+        "curves": evaluation.snapshot_curves(run_dir, classifier=clf, data=data) if settings.conditional else None,
     }
     with atomic_path(run_dir / EVALUATION_FILE) as tmp:
         tmp.write_text(json.dumps(evaluation, indent=1))
@@ -176,7 +176,7 @@ def study_seed(settings: Settings, run_dir: Path, per_label: int, parzen: bool, 
     """One seed of the study, from wherever it stopped: train, then judge. A run that
     diverges is recorded as such (its ``evaluation.json`` says so) and not judged."""
     from .checkpoints import latest_state
-    from .run import TrainingDiverged
+    from .history import TrainingDiverged
     from .runfolder import EVALUATION_FILE
 
     done = read_evaluation(run_dir, settings, per_label, parzen)
@@ -201,7 +201,7 @@ def reference_rows(kind: str, per_label: int, parzen: bool, cache_dir: Path) -> 
     cache = cache_dir / f"reference-{kind}-{per_label}{'-parzen' if parzen else ''}.json"
     if cache.is_file():
         return json.loads(cache.read_text())
-    from . import metrics
+    from . import evaluation
     from .data import load_data
     from .graph import GANGraph
 
@@ -209,8 +209,8 @@ def reference_rows(kind: str, per_label: int, parzen: bool, cache_dir: Path) -> 
     conditional = kind == "cgan"
     graph = GANGraph(Settings(seed=0, conditional=conditional))
     try:
-        floor = metrics.floor_name(conditional)
-        rows = metrics.evaluate_rows({floor: graph}, data, per_label, parzen, floors=())
+        floor = evaluation.floor_name(conditional)
+        rows = evaluation.evaluate_rows({floor: graph}, data, per_label, parzen, floors=())
         if conditional:
             rows[floor]["fd_manifold"] = manifold_fd(graph, data=data)
     finally:

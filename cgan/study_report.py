@@ -33,7 +33,7 @@ def _mean_sd(values: list[float]) -> dict:
 
 
 def row_numbers(row: dict) -> dict:
-    """The numbers a study reports for one evaluated row (see :func:`cgan.metrics.evaluate`)."""
+    """The numbers a study reports for one evaluated row (see :func:`cgan.evaluation.evaluate`)."""
     out = {"fd": row["fd"], "classes_over_5pct": int(sum(c >= 0.05 for c in row["coverage"])),
            "largest_class_share": max(row["coverage"])}
     if "accuracy_manifold" in row:
@@ -167,9 +167,9 @@ def targets(evaluations: list[dict]) -> list[dict]:
 
 def plot_seed_curves(evaluations: list[dict], path: Path) -> None:
     """Manifold accuracy and Fréchet distance over training, one line a CGAN seed."""
-    from . import metrics
+    from .evaluation_report import plot_curves
 
-    metrics.plot_curves({f"seed {e['seed']}": e["curves"] for e in evaluations if e.get("curves")}, path)
+    plot_curves({f"seed {e['seed']}": e["curves"] for e in evaluations if e.get("curves")}, path)
 
 
 def gan_manifold_coverage(evaluations: list[dict], figs_dir: Path) -> None:

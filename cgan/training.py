@@ -11,7 +11,8 @@ import numpy as np
 
 from . import checks
 from .graph import GANGraph, hold_op_determinism
-from .run import Run, TrainingDiverged
+from .history import TrainingDiverged
+from .run import Run
 from .runfolder import open_run
 from .settings import Settings
 
@@ -21,7 +22,7 @@ class Trainer:
     :class:`cgan.run.Run`, the folder with its streams, history, snapshots and checkpoints)
     and the package's graph (``graph``: a :class:`cgan.GANGraph`). :func:`prepare` and
     :func:`train` make one. The run's state reads through the trainer (``trainer.iteration``,
-    ``trainer.history``, ``trainer.checkpoints()``, ...). :meth:`close` closes all that it
+    ``trainer.history``, ``trainer.periods``, ...). :meth:`close` closes all that it
     opened: the run (its log, its lock, op determinism) and the graph's session."""
 
     def __init__(self, run: Run, graph: GANGraph | None):

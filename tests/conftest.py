@@ -13,6 +13,10 @@ import cgan  # noqa: E402
 
 # The article's model at tiny batch and loop sizes: seconds, not minutes.
 TINY = cgan.Settings(batch_size=16, iterations=3, batches_per_period=1, save_periods=(0, 2), grid_size=3, seed=0)
+# the same for `python -m cgan train`
+TINY_ARGS = ["--iterations", str(TINY.iterations), "--batch-size", str(TINY.batch_size), "--seed", str(TINY.seed),
+             "--no-progress", "--set", f"grid_size={TINY.grid_size}", "--set",
+             f"batches_per_period={TINY.batches_per_period}", "--set", f"save_periods={TINY.save_periods!r}"]
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import cgan
+from conftest import TINY
 
 ARGS = ["--iterations", "5", "--batch-size", "16", "--seed", "0", "--set", "batches_per_period=1",
         "--set", "save_periods=(0, 1, 2, 3, 4)", "--set", "grid_size=3", "--no-progress"]
@@ -61,20 +62,18 @@ def test_a_full_disk_says_one_line_and_the_same_command_resumes(small_disk, tmp_
 
 
 def test_a_cut_checkpoint_warns_one_line_and_the_run_ends_as_a_straight_one(tmp_path, small_data):
-    settings = cgan.Settings(iterations=3, batch_size=16, batches_per_period=1, save_periods=(0, 2), grid_size=3,
-                             seed=0)
-    cgan.train(settings, tmp_path / "run", progress=False, data=small_data).close()
+    cgan.train(TINY, tmp_path / "run", progress=False, data=small_data).close()
     newest = sorted((tmp_path / "run" / "checkpoints").iterdir())[-1]
     (data,) = newest.glob("model.data*")
     with open(data, "r+b") as fh:
         fh.truncate(1000)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        resumed = cgan.train(settings.replace(iterations=4), tmp_path / "run", progress=False, data=small_data)
+        resumed = cgan.train(TINY.replace(iterations=4), tmp_path / "run", progress=False, data=small_data)
     messages = [str(w.message) for w in caught if "unreadable" in str(w.message)]
     assert messages == [f"checkpoint {newest} is unreadable (OutOfRangeError: Read less bytes than requested); "
                         "falling back to an older one"]
-    straight = cgan.train(settings.replace(iterations=4), tmp_path / "straight", progress=False, data=small_data)
+    straight = cgan.train(TINY.replace(iterations=4), tmp_path / "straight", progress=False, data=small_data)
     try:
         for a, b in zip(resumed.sess.run(resumed.generator_weights), straight.sess.run(straight.generator_weights)):
             np.testing.assert_array_equal(a, b)
@@ -84,7 +83,7 @@ def test_a_cut_checkpoint_warns_one_line_and_the_run_ends_as_a_straight_one(tmp_
 
 
 def test_a_run_whose_checkpoints_are_all_unreadable_is_not_started_afresh_over_them(tmp_path, small_data):
-    settings = cgan.Settings(iterations=2, batch_size=16, batches_per_period=1, save_periods=(0,), grid_size=3, seed=0)
+    settings = TINY.replace(iterations=2, save_periods=(0,))
     cgan.train(settings, tmp_path / "run", progress=False, data=small_data).close()
     for ckpt in (tmp_path / "run" / "checkpoints").iterdir():
         (ckpt / "state.pkl").write_bytes(b"cut")

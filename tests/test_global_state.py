@@ -70,9 +70,9 @@ check("generate", lambda: g.generate(np.zeros((3, 2)), [1, 2, 3]))
 check("draw_manifolds", lambda: cgan.draw_manifolds(g))
 check("plot_manifold", lambda: cgan.plot_manifold(cgan.draw_manifolds(g)[0], os.path.join(TMP, "m.png"), title="x"))
 check("write_gif", lambda: cgan.write_gif([np.zeros((8, 8))] * 2, [["a"], ["b"]], os.path.join(TMP, "a.gif")))
-check("metrics.evaluate", lambda: cgan.metrics.evaluate(g, data, per_label=5, with_parzen=False))
-check("metrics.evaluate (GAN)", lambda: cgan.metrics.evaluate(gan, data, per_label=5, with_parzen=False))
-check("metrics.evaluate_real", lambda: cgan.metrics.evaluate_real(data, 50, with_parzen=False))
+check("evaluation.evaluate", lambda: cgan.evaluation.evaluate(g, data, per_label=5, with_parzen=False))
+check("evaluation.evaluate (GAN)", lambda: cgan.evaluation.evaluate(gan, data, per_label=5, with_parzen=False))
+check("evaluation.evaluate_real", lambda: cgan.evaluation.evaluate_real(data, 50, with_parzen=False))
 check("explore.sliders", lambda: cgan.explore.sliders(g, display_it=False))
 check("explore.static_grid", lambda: cgan.explore.static_grid(g))
 check("explore.style_grid", lambda: cgan.explore.style_grid(g, n_styles=2))
@@ -84,7 +84,7 @@ tiny = cgan.Settings(seed=0, iterations=3, batch_size=16, grid_size=3, batches_p
 t = check("train (seeded)", lambda: cgan.train(tiny, os.path.join(TMP, "run"), progress=False, data=small))
 check("train (ema, unseeded)", lambda: cgan.train(tiny.replace(seed=None, ema_decay=0.9), os.path.join(TMP, "run2"),
                                                   progress=False, data=small))
-check("metrics.snapshot_curves", lambda: cgan.metrics.snapshot_curves(os.path.join(TMP, "run"), data=data))
+check("evaluation.snapshot_curves", lambda: cgan.evaluation.snapshot_curves(os.path.join(TMP, "run"), data=data))
 print("RESULT " + json.dumps(calls))
 '''
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from cgan import metrics
+from cgan import evaluation, metrics
 from cgan.classifier import WEIGHTS, load_classifier
 
 
@@ -75,9 +75,9 @@ def test_class_coverage_sums_to_one(clf, mnist):
 
 
 def test_evaluate_untrained_generator_is_the_floor(clf, mnist, cgan_graph, gan_graph):
-    row = metrics.evaluate(cgan_graph, mnist, per_label=20, classifier=clf, with_parzen=False)
+    row = evaluation.evaluate(cgan_graph, mnist, per_label=20, classifier=clf, with_parzen=False)
     assert row["samples"] == 200 and row["accuracy_manifold"]["overall"] < 0.5 and row["fd"] > 10
-    plain = metrics.evaluate(gan_graph, mnist, per_label=20, classifier=clf, with_parzen=False)
+    plain = evaluation.evaluate(gan_graph, mnist, per_label=20, classifier=clf, with_parzen=False)
     assert "accuracy_manifold" not in plain and sum(plain["coverage"]) == pytest.approx(1)
 
 

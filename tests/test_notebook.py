@@ -113,8 +113,22 @@ def test_notebook_loop_gives_the_same_bits_as_cgan_train(executed, tmp_path):
 
 def test_notebook_parameters_are_the_documented_ones():
     # papermill warns about a name the parameters cell does not declare; these are the ones it declares
-    assert set(pm.inspect_notebook(str(NOTEBOOK))) == {"iterations", "batch_size", "seed", "run_dir", "figs_dir",
-                                                       "extra_settings", "eval_per_label", "eval_parzen"}
+    assert set(pm.inspect_notebook(str(NOTEBOOK))) == {"iterations", "batch_size", "seed", "preset", "run_dir",
+                                                       "figs_dir", "extra_settings", "eval_per_label", "eval_parzen"}
+
+
+@pytest.mark.parametrize("preset", ["printed", "published"])
+def test_the_notebooks_preset_parameter_gives_that_presets_settings(preset):
+    # the parameters cell, papermill's override of it, then the cell that makes the settings, run as the kernel would
+    code = [c for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code"]
+    params = next(c for c in code if "parameters" in c["metadata"].get("tags", []))
+    makes = next(c for c in code if "".join(c["source"]).startswith("settings = "))
+    scope = {"cgan": cgan}
+    exec("".join(params["source"]), scope)
+    exec(f"preset = {preset!r}\nseed = 2017", scope)
+    exec("".join(makes["source"]), scope)
+    assert scope["settings"] == cgan.Settings.preset(preset).replace(seed=2017)
+    assert (scope["settings"].lr_dis, scope["settings"].k_step) == ((1e-4, 5) if preset == "printed" else (1e-3, 10))
 
 
 def _png_pixels(data: bytes) -> np.ndarray:

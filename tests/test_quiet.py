@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import TINY, TINY_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ["--iterations", "3", "--batch-size", "16", "--seed", "0", "--no-progress", "--set", "grid_size=3",
-        "--set", "batches_per_period=1", "--set", "save_periods=(0, 2)"]
 # what TensorFlow's C++ and Python loggers print: "I0000 00:00:...", "W1129 ...", "WARNING:tensorflow:..."
 TF_LOG_LINE = re.compile(r"^([IWEF]\d{4} |WARNING:|WARNING: All log messages|.*Warning:|.*tensorflow)", re.M)
 
@@ -46,8 +45,7 @@ def test_import_cgan_and_its_calls_leave_tensorflow_eager(tmp_path):
         still_eager("draw_manifolds")
         acc = cgan.metrics.conditional_accuracy(images, np.arange(4))
         still_eager("metrics")
-        cgan.train(cgan.Settings(seed=0, iterations=2, batch_size=16, grid_size=3, batches_per_period=1,
-                                 save_periods=(0, 1)), r"{tmp_path / 'run'}", progress=False)
+        cgan.train(cgan.{TINY.replace(iterations=2, save_periods=(0, 1))!r}, r"{tmp_path / 'run'}", progress=False)
         still_eager("train")
         np.save(r"{tmp_path / 'eager.npy'}", images)
         print("OK")
@@ -68,7 +66,7 @@ def test_import_cgan_and_its_calls_leave_tensorflow_eager(tmp_path):
 
 def test_the_cli_prints_only_our_own_output(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    proc = subprocess.run([sys.executable, "-m", "cgan", "train", "--run-dir", str(tmp_path / "run"), *TINY],
+    proc = subprocess.run([sys.executable, "-m", "cgan", "train", "--run-dir", str(tmp_path / "run"), *TINY_ARGS],
                           capture_output=True, text=True, timeout=600, cwd=ROOT, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stderr == "", proc.stderr[-3000:]
@@ -91,7 +89,7 @@ def test_help_answers_without_importing_tensorflow(args):
 
 
 def test_fast_preset_says_it_is_not_the_articles_numerics(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "cgan", "train", "--fast", "--run-dir", str(tmp_path / "run"), *TINY],
+    proc = subprocess.run([sys.executable, "-m", "cgan", "train", "--fast", "--run-dir", str(tmp_path / "run"), *TINY_ARGS],
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     first = proc.stdout.splitlines()[0]
@@ -105,7 +103,7 @@ def test_fast_preset_says_it_is_not_the_articles_numerics(tmp_path):
 def test_set_cannot_contradict_the_command(tmp_path, capsys):
     from cgan.cli import main
     with pytest.raises(SystemExit):
-        main(["train", "--run-dir", str(tmp_path / "run"), "--set", "conditional=False", *TINY])
+        main(["train", "--run-dir", str(tmp_path / "run"), "--set", "conditional=False", *TINY_ARGS])
     assert "contradicts the command" in capsys.readouterr().err
 
 
@@ -153,7 +151,7 @@ def test_console_script_and_python_m_behave_the_same(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     outs = []
     for command in ([str(script)], [sys.executable, "-m", "cgan"]):
-        proc = subprocess.run([*command, "train", "--run-dir", str(tmp_path / f"run{len(outs)}"), *TINY],
+        proc = subprocess.run([*command, "train", "--run-dir", str(tmp_path / f"run{len(outs)}"), *TINY_ARGS],
                               capture_output=True, text=True, timeout=600, env=env)
         assert proc.returncode == 0 and proc.stderr == "", proc.stderr[-3000:]
         outs.append(re.sub(r"run\d|\(\d+ s:.*", "", proc.stdout))

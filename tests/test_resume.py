@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import cgan
+from cgan.checkpoints import checkpoint_dirs
 
 KILL_POINTS = int(os.environ.get("CGAN_KILL_POINTS", "3"))  # more for a longer soak
 # with two averaged generators on, so their resumed averages are checked too
@@ -100,9 +101,9 @@ def test_corrupt_newest_checkpoint_falls_back_to_the_previous(small_data, tmp_pa
 
     t = cgan.train(TINY.replace(iterations=4), tmp_path, progress=False, data=small_data)
     t.close()
-    newest = t.checkpoints()[-1]
+    newest = checkpoint_dirs(t.run_dir)[-1]
     (newest / "state.pkl").write_bytes(b"\x00garbage")
     with pytest.warns(UserWarning, match="unreadable"):
         again = cgan.prepare(TINY.replace(iterations=4), tmp_path, data=small_data)
-    assert again.iteration == int(t.checkpoints()[-2].name.split("-")[1])
+    assert again.iteration == int(checkpoint_dirs(t.run_dir)[-2].name.split("-")[1])
     again.close()

@@ -8,10 +8,9 @@ import time
 from pathlib import Path
 
 import cgan
+from conftest import TINY, TINY_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = ["--iterations", "3", "--batch-size", "16", "--seed", "0", "--no-progress", "--set", "grid_size=3",
-        "--set", "batches_per_period=1", "--set", "save_periods=(0, 2)"]
 
 
 def test_a_second_writer_is_refused_and_a_killed_owners_folder_resumes(tmp_path):
@@ -19,15 +18,14 @@ def test_a_second_writer_is_refused_and_a_killed_owners_folder_resumes(tmp_path)
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys, time, cgan
         from cgan.runfolder import open_run
-        run = open_run(cgan.Settings(seed=0, batch_size=16, iterations=3, grid_size=3, batches_per_period=1,
-                                     save_periods=(0, 2)), r"{run_dir}")
+        run = open_run(cgan.{TINY!r}, r"{run_dir}")
         print("holding", flush=True)
         time.sleep(600)
     """)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         assert holder.stdout.readline().strip() == "holding"
         start = time.monotonic()
-        proc = subprocess.run([sys.executable, "-m", "cgan", "train", "--run-dir", str(run_dir), *TINY],
+        proc = subprocess.run([sys.executable, "-m", "cgan", "train", "--run-dir", str(run_dir), *TINY_ARGS],
                               capture_output=True, text=True, timeout=300, cwd=ROOT)
         assert proc.returncode == 4
         assert str(run_dir) in proc.stderr and f"process {holder.pid}:" in proc.stderr, proc.stderr
@@ -36,7 +34,7 @@ def test_a_second_writer_is_refused_and_a_killed_owners_folder_resumes(tmp_path)
         holder.send_signal(signal.SIGKILL)
         holder.wait()
     # the OS dropped the killed owner's lock: the folder can be trained in
-    proc = subprocess.run([sys.executable, "-m", "cgan", "train", "--run-dir", str(run_dir), *TINY],
+    proc = subprocess.run([sys.executable, "-m", "cgan", "train", "--run-dir", str(run_dir), *TINY_ARGS],
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 
 import cgan
+from conftest import TINY
 
 
 def _events(logdir: Path):
@@ -27,8 +28,7 @@ def test_tensorboard_log_holds_losses_steps_and_manifolds_and_a_resumed_run_repe
     from cgan.training import prepare
 
     logdir = tmp_path / "tb"
-    settings = cgan.Settings(seed=0, iterations=4, batch_size=16, grid_size=3, batches_per_period=2,
-                             save_periods=(0, 1, 2), tensorboard=str(logdir))
+    settings = TINY.replace(iterations=4, batches_per_period=2, save_periods=(0, 1, 2), tensorboard=str(logdir))
     first = prepare(settings, tmp_path / "run", data=small_data)
     first.fit(progress=False)  # iterations 0-3, checkpoints after iterations 0 and 2: iteration 3 is logged
     del first                  # but not checkpointed when the process "dies" (no close, nothing flushed)
@@ -52,6 +52,5 @@ def test_tensorboard_log_holds_losses_steps_and_manifolds_and_a_resumed_run_repe
 
 
 def test_tensorboard_costs_nothing_when_off(tmp_path, small_data):
-    t = cgan.train(cgan.Settings(seed=0, iterations=2, batch_size=16, grid_size=3, batches_per_period=1,
-                                 save_periods=(0,)), tmp_path / "run", data=small_data, progress=False)
+    t = cgan.train(TINY.replace(iterations=2, save_periods=(0,)), tmp_path / "run", data=small_data, progress=False)
     assert t.log is None and not list(tmp_path.rglob("events.out.tfevents.*"))

@@ -4,7 +4,8 @@ from PIL import Image
 
 import cgan
 from cgan.weightfile import assign_values
-from cgan.run import TrainingDiverged
+from cgan.checkpoints import checkpoint_dirs
+from cgan.history import TrainingDiverged
 from conftest import TINY
 
 
@@ -115,9 +116,9 @@ def test_resume_continues_from_the_last_checkpoint(small_data, tmp_path):
     assert again.iteration == 4 and len(again.history.l_dis) == 4
     assert again.history.l_dis[:2] == first.history.l_dis
     assert again.periods == [0, 2]
-    assert len(again.checkpoints()) == 2
+    assert len(checkpoint_dirs(again.run_dir)) == 2
     straight = cgan.train(s, tmp_path / "straight", progress=False, data=small_data)
-    assert again.history == straight.history and again.batches.position == straight.batches.position
+    assert again.history == straight.history and again.streams.batches.position == straight.streams.batches.position
     straight.close()
     again.close()
 
