@@ -95,7 +95,7 @@ def restore_variables(sess, saver, checkpoint: Path) -> None:
 def restore_newest(run_dir: str | os.PathLike, sess, saver,
                    load_state: Callable[[dict], None]) -> tuple[Path, dict[str, Any]] | None:
     """Restore a run from the newest readable checkpoint: ``load_state(state)`` first, then the
-    session's variables (a checkpoint that fails leaves them as they were). Returns the
+    session's variables (a checkpoint whose state fails to load leaves them untouched). Returns the
     checkpoint and its state; None if the folder has none. A folder whose checkpoints all fail
     is a ``ValueError``: a fresh start over variables a failed restore may have touched would
     pass for a new run."""

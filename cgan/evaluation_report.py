@@ -17,7 +17,7 @@ def report(rows: dict[str, dict], per_label_of: str) -> str:
 
 
 def table(rows: dict[str, dict]) -> str:
-    """A Markdown table of evaluated rows (name -> :func:`evaluate` result), with the papers' Parzen figures."""
+    """A Markdown table of evaluated rows (name -> :func:`cgan.evaluation.evaluate` result), with the papers' Parzen figures."""
     def pct(row, key):
         return f"{100 * row[key]['overall']:.1f}%" if key in row else "n/a"
 
@@ -48,7 +48,7 @@ def per_label_table(row: dict) -> str:
 
 def plot_curves(curves: dict, path) -> None:
     """Manifold accuracy and Fréchet distance over training, one PNG: ``curves`` as
-    :func:`snapshot_curves` returns them, or several by name (a line and a legend entry each)."""
+    :func:`cgan.evaluation.snapshot_curves` returns them, or several by name (a line and a legend entry each)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)

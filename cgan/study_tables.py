@@ -130,8 +130,14 @@ def _summary_table(report: dict, kind: str, keys: list[str], title: str, with_re
 
 
 def _diverged_lines(report: dict, kind: str) -> list[str]:
-    return [f"{kind.upper()} seed {d['seed']} diverged after {d['iterations']} iterations and is in none of these "
-            f"numbers: {d['message']}" for d in report.get("diverged", []) if d["kind"] == kind]
+    """The divergence rate over the kind's seeds, then each diverged seed (none: no line)."""
+    diverged = [d for d in report.get("diverged", []) if d["kind"] == kind]
+    if not diverged:
+        return []
+    total = len({s["seed"] for s in report["seeds"] if s["kind"] == kind}) + len(diverged)
+    return [f"Diverged: {len(diverged)} of {total} {kind.upper()} seeds ({100 * len(diverged) / total:.0f}%).", ""] + [
+        f"- {kind.upper()} seed {d['seed']} diverged after {d['iterations']} iterations and is in none of these "
+        f"numbers: {d['message']}" for d in diverged]
 
 
 def _seeds(n: int) -> str:

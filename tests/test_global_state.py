@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+from conftest import TINY
+
 PROBE = r'''
 import hashlib, json, logging, os, pickle, random, sys, warnings
 import numpy as np
@@ -80,7 +82,7 @@ check("explore.latent_walk", lambda: cgan.explore.latent_walk(g, 3, steps=3, pat
 for name in ("gan_scheme", "learning_picture", "cgan_scheme"):
     check(f"diagrams.{name}", getattr(cgan.diagrams, name))
 check("diagrams.gradient_flow", lambda: cgan.diagrams.gradient_flow("d"))
-tiny = cgan.Settings(seed=0, iterations=3, batch_size=16, grid_size=3, batches_per_period=1, save_periods=(0, 2))
+tiny = cgan.Settings.from_dict(json.loads(sys.argv[2]))  # conftest.TINY
 t = check("train (seeded)", lambda: cgan.train(tiny, os.path.join(TMP, "run"), progress=False, data=small))
 check("train (ema, unseeded)", lambda: cgan.train(tiny.replace(seed=None, ema_decay=0.9), os.path.join(TMP, "run2"),
                                                   progress=False, data=small))
@@ -91,7 +93,7 @@ print("RESULT " + json.dumps(calls))
 
 def test_public_entry_points_change_no_global_state(tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path)], capture_output=True, text=True, env=env,
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path), json.dumps(TINY.to_dict())], capture_output=True, text=True, env=env,
                           timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     calls = json.loads(proc.stdout.split("RESULT ", 1)[1])

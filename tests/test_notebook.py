@@ -20,6 +20,7 @@ from PIL import Image
 import cgan
 from cgan import study_report
 from cgan.cli import main
+from conftest import TINY, TINY_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "cgan_gan_tensorflow.ipynb"
@@ -173,13 +174,12 @@ def test_jupyter_opens_notebooks():
 
 def test_figures_command_writes_every_article_figure(tmp_path, capsys):
     assert main(["figures", "--figs-dir", str(tmp_path / "figs"), "--runs-dir", str(tmp_path / "runs"),
-                 "--iterations", "2", "--batch-size", "16", "--seed", "0", "--no-progress",
-                 "--set", "grid_size=3", "--set", "batches_per_period=1", "--set", "save_periods=(0, 1)"]) == 0
+                 *TINY_ARGS]) == 0
     names = {p.name for p in (tmp_path / "figs").iterdir()}
     expected = {f"manifold_{c}.{ext}" for c in range(10) for ext in ("png", "gif")}
     assert names == expected | {"GAN_manifold.png", "GAN_manifold.gif"}
     assert {p.name for p in (tmp_path / "runs").iterdir()} == {"cgan", "gan"}
-    assert "CGAN: 2 iterations" in capsys.readouterr().out
+    assert f"CGAN: {TINY.iterations} iterations" in capsys.readouterr().out
 
 
 def test_committed_notebook_is_one_real_execution():

@@ -136,10 +136,12 @@ def test_a_diverged_seed_is_named_and_left_out_of_the_numbers():
     report = study_report.build_report(two_seeds() + [diverged(3)], {}, None, "test")
     assert report["summary"][f"cgan: {FAITHFUL}"]["accuracy_manifold"]["n"] == 2
     assert report["targets"][0]["seeds"] == 2
-    line = "CGAN seed 3 diverged after 1234 iterations and is in none of these numbers: L_dis stayed under 1e-3"
+    line = "- CGAN seed 3 diverged after 1234 iterations and is in none of these numbers: L_dis stayed under 1e-3"
     for text in (study_tables.quote(report), study_tables.markdown(report)):
         assert "over 2 seeds" in text or "2 seeds judged" in text
+        assert "Diverged: 1 of 3 CGAN seeds (33%)." in text
         assert line in text
+    assert "Diverged" not in study_tables.markdown(study_report.build_report(two_seeds(), {}, None, "test"))
 
 
 def test_a_plain_gan_study_and_one_without_averages():

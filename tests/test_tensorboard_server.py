@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from conftest import TINY_ARGS
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -31,9 +33,8 @@ def get(url: str, timeout: float = 10) -> bytes:
 def test_tensorboard_serves_the_training_log(tmp_path):
     logdir = tmp_path / "tb"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", HOME=str(tmp_path))  # TensorBoard's caches stay in tmp
-    train = subprocess.run([sys.executable, "-m", "cgan", "train", "--run-dir", str(tmp_path / "run"), "--iterations",
-                            "3", "--batch-size", "16", "--seed", "0", "--no-progress", "--tensorboard", str(logdir),
-                            "--set", "grid_size=3", "--set", "batches_per_period=1", "--set", "save_periods=(0, 2)"],
+    train = subprocess.run([sys.executable, "-m", "cgan", "train", "--run-dir", str(tmp_path / "run"), *TINY_ARGS,
+                            "--tensorboard", str(logdir)],
                            capture_output=True, text=True, env=env, timeout=300)
     assert train.returncode == 0, train.stderr[-2000:]
     tensorboard = shutil.which("tensorboard", path=str(Path(sys.executable).parent))
