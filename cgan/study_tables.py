@@ -136,8 +136,8 @@ def _diverged_lines(report: dict, kind: str) -> list[str]:
         return []
     total = len({s["seed"] for s in report["seeds"] if s["kind"] == kind}) + len(diverged)
     return [f"Diverged: {len(diverged)} of {total} {kind.upper()} seeds ({100 * len(diverged) / total:.0f}%).", ""] + [
-        f"- {kind.upper()} seed {d['seed']} diverged after {d['iterations']} iterations and is in none of these "
-        f"numbers: {d['message']}" for d in diverged]
+        f"- {kind.upper()} seed {d['seed']} diverged and is in none of these numbers (its newest checkpoint: "
+        f"iteration {d['iterations']}): {d['message']}" for d in diverged]
 
 
 def _seeds(n: int) -> str:
