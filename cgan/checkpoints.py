@@ -104,10 +104,11 @@ def restore_newest(run_dir: str | os.PathLike, sess, saver,
         restore_variables(sess, saver, ckpt)
 
     found = newest_readable(run_dir, restore)
-    kept = checkpoint_dirs(run_dir)
-    if found is None and kept:
-        raise ValueError(f"{run_dir}: none of its checkpoints could be read ({', '.join(p.name for p in kept)}; "
-                         "see the warnings); move them away, or pass overwrite=True to start over")
+    if found is None:
+        kept = checkpoint_dirs(run_dir)
+        if kept:
+            raise ValueError(f"{run_dir}: none of its checkpoints could be read ({', '.join(p.name for p in kept)}; "
+                             "see the warnings); move them away, or pass overwrite=True to start over")
     return found
 
 

@@ -17,7 +17,8 @@ def report(rows: dict[str, dict], per_label_of: str) -> str:
 
 
 def table(rows: dict[str, dict]) -> str:
-    """A Markdown table of evaluated rows (name -> :func:`cgan.evaluation.evaluate` result), with the papers' Parzen figures."""
+    """A Markdown table of evaluated rows (name -> :func:`cgan.evaluation.evaluate` result), with the
+    papers' Parzen figures."""
     def pct(row, key):
         return f"{100 * row[key]['overall']:.1f}%" if key in row else "n/a"
 

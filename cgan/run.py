@@ -17,7 +17,7 @@ from .averaging import WeightAverage
 from .data import MNIST, check_data
 from .files import disk_full_says_so
 from .graph import save_generator
-from .history import History, Stopwatch, TrainingDiverged  # noqa: F401 (TrainingDiverged: cgan.run's name too)
+from .history import History, Stopwatch
 from .manifold import draw_manifolds, to_uint8
 from .runlock import RunLock
 from .settings import Settings
@@ -78,7 +78,7 @@ class Run:
     def record(self, l_d: float, d_steps: int, g_steps: int, terms: dict[str, float] | None = None) -> None:
         """Book one iteration of the loop: its last L_dis and its D and G step counts (and,
         for the TensorBoard log, ``terms``: more losses of its last step). A NaN or infinite
-        L_dis raises :class:`TrainingDiverged`."""
+        L_dis raises :class:`cgan.history.TrainingDiverged`."""
         l_d = float(l_d)
         self.history.add(self.iteration, l_d, d_steps, g_steps)
         if self.average is not None:

@@ -93,8 +93,8 @@ print("RESULT " + json.dumps(calls))
 
 def test_public_entry_points_change_no_global_state(tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path), json.dumps(TINY.to_dict())], capture_output=True, text=True, env=env,
-                          timeout=900)
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path), json.dumps(TINY.to_dict())],
+                          capture_output=True, text=True, env=env, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     calls = json.loads(proc.stdout.split("RESULT ", 1)[1])
     assert len(calls) >= 20

@@ -89,8 +89,8 @@ def test_help_answers_without_importing_tensorflow(args):
 
 
 def test_fast_preset_says_it_is_not_the_articles_numerics(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "cgan", "train", "--fast", "--run-dir", str(tmp_path / "run"), *TINY_ARGS],
-                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    proc = subprocess.run([sys.executable, "-m", "cgan", "train", "--fast", "--run-dir", str(tmp_path / "run"),
+                           *TINY_ARGS], capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     first = proc.stdout.splitlines()[0]
     assert first.startswith("--fast: dropout_mask_bits=16") and "not the article's numerics" in first
