@@ -6,7 +6,7 @@ setup(
     description='The Habr article "Autoencoders in Keras, Part 5: GAN and tensorflow" runnable today',
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
-    python_requires=">=3.10",
+    python_requires=">=3.11",  # numpy 2.4.6, scipy 1.17.1 and others of requirements.txt need 3.11
     packages=find_packages(include=["cgan", "cgan.*"]),
     package_data={"cgan": ["data/mnist.npz", "weights/*.npz"]},
     install_requires=[
@@ -26,4 +26,5 @@ setup(
     },
     entry_points={"console_scripts": ["cgan=cgan.__main__:run"]},
     license="MIT",
+    license_files=["LICENSE"],
 )
