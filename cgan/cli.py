@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .settings import PRESETS, Settings
+from .settings import PRESETS, Settings, preset_name
 
 
 def _setting(text: str) -> tuple[str, object]:
@@ -32,8 +32,8 @@ def _add_common_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
                    help="start from a named preset of cgan.Settings: " + "; ".join(
                        f"{name} ({', '.join(f'{k}={v!r}' for k, v in changes.items()) or 'the defaults'})"
                        for name, changes in PRESETS.items())
-                   + " (default printed: the article's printed code; published: the numbers that drew its "
-                     "published figures)")
+                   + ". printed: the code the article prints (the default); figure-time: the numbers that drew "
+                     "its figures (alias: published)")
     p.add_argument("--set", type=_setting, action="append", default=[], metavar="NAME=VALUE",
                    help="any other setting of cgan.Settings, e.g. --set lr_dis=5e-5")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -65,8 +65,10 @@ def fast_settings() -> dict:
 def default_dirs(command: str, preset: str = "printed") -> tuple[str, str]:
     """Where ``figures`` and ``study`` put their run folders and figures by default:
     ``runs``/``figs`` and ``runs/study``/``figs/study`` at the printed settings; a preset's
-    beside them (``runs/published``/``figs/published``, ``runs/study-published``/``figs/study-published``)."""
+    beside them, under its name (an alias's preset's: ``published`` and ``figure-time`` both give
+    ``runs/figure-time``/``figs/figure-time``, ``runs/study-figure-time``/``figs/study-figure-time``)."""
     runs, figs = {"figures": ("runs", "figs"), "study": ("runs/study", "figs/study")}[command]
+    preset = preset_name(preset)
     if preset == "printed":
         return runs, figs
     sep = "-" if command == "study" else "/"
@@ -132,11 +134,16 @@ def _study(args: argparse.Namespace, argv: list[str]) -> int:
         value = getattr(args, name)
         if value is not None and value < (2 if name == "per_label" else 1):
             raise ValueError(f"--{name.replace('_', '-')} must be >= {2 if name == 'per_label' else 1}, got {value}")
+    if args.restarts < 0:
+        raise ValueError(f"--restarts must be an integer >= 0 (restarts a diverged seed may take), got {args.restarts}")
     if args.seed_dir:  # one seed, in the process the study started for it: its settings are in its folder
         from .runfolder import saved_settings
 
         folder = Path(args.seed_dir)
-        study.study_one(saved_settings(folder), folder, args.per_label, args.parzen, not args.no_progress)
+        # with --restarts, --seeds S is the seed asked for: the folder may hold one of its restarts
+        settings = saved_settings(folder)
+        settings = settings.replace(seed=args.seeds[0]) if args.restarts else settings
+        study.study_one(settings, folder, args.per_label, args.parzen, not args.no_progress, args.restarts)
         return 0
     figs_dir, runs_dir = Path(args.figs_dir), Path(args.runs_dir)
     if not args.collect:
@@ -144,7 +151,7 @@ def _study(args: argparse.Namespace, argv: list[str]) -> int:
         base = _settings(args, conditional=not args.unconditional, ema_decay=tuple(args.ema) or None)
         threads = base.threads if "threads" in dict(args.set) else None  # the user's choice wins
         failed = study.run_study(base, args.seeds, runs_dir, args.per_label, args.parzen, args.jobs, threads,
-                                 progress=not args.no_progress)
+                                 progress=not args.no_progress, restarts=args.restarts)
         if failed:
             print(f"python -m cgan study: error: seeds {failed} failed (see above); run the command again to "
                   "resume them", file=sys.stderr)
@@ -207,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--collect", nargs="+", metavar="DIR", help="only merge the judged seed folders in DIR... "
                                                                 "(from one machine or several) into the report")
     p.add_argument("--no-report", action="store_true", help="train and judge only")
+    p.add_argument("--restarts", type=int, default=0, metavar="N",
+                   help="a seed that diverges starts over in its folder with a new seed (as train --restarts), "
+                        "up to N times; the report says which seed it finished with (default 0: it is "
+                        "reported as diverged)")
     p.add_argument("--seed-dir", metavar="DIR", help=argparse.SUPPRESS)  # one seed's process (cgan.study.run_study)
 
     p = sub.add_parser("web", help="write the static page's weight files (web/weights/*.js) from the shipped "
@@ -224,8 +235,11 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, FileNotFoundError) as exc:
             parser.error(str(exc))
         return 0
-    if getattr(args, "preset", "printed") not in PRESETS:
-        parser.error(f"--preset {args.preset!r} is unknown; known presets: {', '.join(sorted(PRESETS))}")
+    if hasattr(args, "preset"):  # an alias (published) is its preset (figure-time), folders included
+        try:
+            args.preset = preset_name(args.preset)
+        except ValueError as exc:
+            parser.error(f"--preset {args.preset!r} is unknown; {str(exc).split('; ', 1)[1]}")
     if args.command in ("study", "figures"):
         runs, figs = default_dirs(args.command, args.preset)
         args.runs_dir = args.runs_dir or runs

@@ -26,7 +26,7 @@ def table(rows: dict[str, dict]) -> str:
         p = row.get("parzen")
         return f"{p['mean']:.0f} ± {p['se']:.1f} (σ={p['sigma']:.3f})" if p else "not run"
 
-    lines = ["| model | accuracy, manifold | accuracy, random z | Fréchet distance | classes ≥ 5% | "
+    lines = ["| model | accuracy, manifold | accuracy, random z | Fréchet distance, random z | classes ≥ 5% | "
              "largest class share | Parzen log-likelihood |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, row in rows.items():
@@ -39,16 +39,16 @@ def table(rows: dict[str, dict]) -> str:
 
 
 def per_label_table(row: dict) -> str:
-    """Per-label accuracy and Fréchet distance of one conditional row."""
+    """Per-label accuracy and Fréchet distance (random z) of one conditional row."""
     lines = ["| label | " + " | ".join(str(c) for c in range(10)) + " |", "|---" * 11 + "|"]
     for key, title in (("accuracy_manifold", "accuracy, manifold"), ("accuracy_random_z", "accuracy, random z")):
         lines.append(f"| {title} | " + " | ".join(f"{100 * v:.0f}%" for v in row[key]["per_label"]) + " |")
-    lines.append("| Fréchet distance | " + " | ".join(f"{v:.1f}" for v in row["fd_per_label"]) + " |")
+    lines.append("| Fréchet distance, random z | " + " | ".join(f"{v:.1f}" for v in row["fd_per_label"]) + " |")
     return "\n".join(lines)
 
 
 def plot_curves(curves: dict, path) -> None:
-    """Manifold accuracy and Fréchet distance over training, one PNG: ``curves`` as
+    """Manifold accuracy and the manifolds' Fréchet distance over training, one PNG: ``curves`` as
     :func:`cgan.evaluation.snapshot_curves` returns them, or several by name (a line and a legend entry each)."""
     import matplotlib
 
@@ -64,7 +64,7 @@ def plot_curves(curves: dict, path) -> None:
     if several:
         ax1.legend(fontsize=8)
     ax1.set(xlabel="iteration", ylabel="conditional accuracy on the manifolds, %", ylim=(0, 100))
-    ax2.set(xlabel="iteration", ylabel="Fréchet distance to the test set", yscale="log")
+    ax2.set(xlabel="iteration", ylabel="Fréchet distance, manifold (to the test set)", yscale="log")
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
     fig.tight_layout()

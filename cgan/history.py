@@ -13,7 +13,7 @@ from .settings import Settings
 
 TRAINING_WORK = ("steps", "snapshots", "checkpoints")  # the kinds of work Stopwatch.elapsed counts
 ADVICE = ("As the article advises: slow the discriminator down (a smaller lr_dis, e.g. --set lr_dis=5e-5) "
-          "or start again (another seed, or restarts=1 to do so automatically).")
+          "or start again (another seed, or --restarts N to do so automatically).")
 
 
 class TrainingDiverged(RuntimeError):

@@ -2,8 +2,9 @@
 
 Every default is the article's value as printed; derive variants with
 :meth:`Settings.replace` or :meth:`Settings.from_dict`, or start from a named preset
-(:data:`PRESETS`, :meth:`Settings.preset`): ``Settings.published()`` holds the numbers that
-drew the article's published figures.
+(:data:`PRESETS`, :meth:`Settings.preset`): ``Settings.figure_time()`` (preset ``figure-time``,
+once called ``published``, a name that still works) holds the numbers that drew the article's
+published figures.
 """
 from __future__ import annotations
 
@@ -23,9 +24,24 @@ ARTICLE_SAVE_PERIODS: tuple[int, ...] = tuple(range(100)) + tuple(range(100, 100
 # RMSPropOptimizer(0.0001) and k_step = 5, the numbers the article prints, and never redrew the
 # figures; nothing else in the code cells changed but a comment.
 PRESETS: dict[str, dict[str, Any]] = {
-    "printed": {},                                 # the article's printed code: the defaults
-    "published": {"lr_dis": 1e-3, "k_step": 10},   # what drew the published figures (be4bd16)
+    "printed": {},                                   # the article's printed code: the defaults
+    "figure-time": {"lr_dis": 1e-3, "k_step": 10},   # what drew the published figures (be4bd16)
 }
+# Former names of presets, still accepted wherever a preset is named (Settings.preset, --preset,
+# the notebook's preset parameter): alias -> the preset's name.
+PRESET_ALIASES: dict[str, str] = {"published": "figure-time"}
+
+
+def preset_name(name: str) -> str:
+    """The canonical name of the preset ``name`` (a key of :data:`PRESETS`, or an alias in
+    :data:`PRESET_ALIASES`: ``"published"`` -> ``"figure-time"``); an unknown name is a
+    ``ValueError`` listing the known names and aliases."""
+    if isinstance(name, str) and name in PRESETS:
+        return name
+    if isinstance(name, str) and name in PRESET_ALIASES:
+        return PRESET_ALIASES[name]
+    aliases = ", ".join(f"{alias} (= {canonical})" for alias, canonical in sorted(PRESET_ALIASES.items()))
+    raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(sorted(PRESETS))}; aliases: {aliases}")
 
 
 # The two models, by kind: the names the package's files and tables use for them.
@@ -145,18 +161,23 @@ class Settings:
 
     @classmethod
     def preset(cls, name: str, **changes: Any) -> "Settings":
-        """The named preset (a key of :data:`PRESETS`), then ``changes``; an unknown name is a
-        ``ValueError`` listing the known ones."""
-        if not isinstance(name, str) or name not in PRESETS:
-            raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(sorted(PRESETS))}")
-        return cls().replace(**{**PRESETS[name], **changes})
+        """The named preset (a key of :data:`PRESETS`, or an alias of one in
+        :data:`PRESET_ALIASES`), then ``changes``; an unknown name is a ``ValueError`` listing
+        the known names and aliases (:func:`preset_name`)."""
+        return cls().replace(**{**PRESETS[preset_name(name)], **changes})
+
+    @classmethod
+    def figure_time(cls, **changes: Any) -> "Settings":
+        """The preset ``figure-time``: the settings that drew the article's published figures,
+        ``lr_dis=1e-3`` and ``k_step=10`` (msurtsukov/ae_vae_gan be4bd16, 2017-06-17), where the
+        printed code, our default, has ``1e-4`` and ``5`` (b45fd82, 2017-06-19). See :data:`PRESETS`."""
+        return cls.preset("figure-time", **changes)
 
     @classmethod
     def published(cls, **changes: Any) -> "Settings":
-        """The settings that drew the article's published figures: ``lr_dis=1e-3`` and
-        ``k_step=10`` (msurtsukov/ae_vae_gan be4bd16, 2017-06-17), where the printed code, our
-        default, has ``1e-4`` and ``5`` (b45fd82, 2017-06-19). See :data:`PRESETS`."""
-        return cls.preset("published", **changes)
+        """The former name of :meth:`figure_time` (the preset ``figure-time`` was called
+        ``published``), kept so that code written for it still runs."""
+        return cls.figure_time(**changes)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "Settings":

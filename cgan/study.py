@@ -17,7 +17,16 @@ the report into ``figs/study/``:
 
 Every run keeps moving averages of its generator's weights (:mod:`cgan.averaging`;
 ``--ema``, ours, not the article's). They never change training, so each seed gives both
-the "article (faithful)" rows and the "averaged G" rows from the same run.
+the "final G" rows (its trained generator's final weights) and the "averaged G" rows from the same run.
+
+A seed that diverges is recorded as diverged (its ``evaluation.json`` says so) and left out
+of the numbers. With ``--restarts N`` it starts over instead, in its own folder with a new
+seed, up to N times, by the rule of ``python -m cgan train --restarts N``
+(:func:`cgan.training.train`); its rows stay under the seed asked for, and its
+``evaluation.json`` (so ``study.json`` and ``study.md``) adds ``trained_seed`` (the seed it
+finished with) and ``restarts`` (how many times it started over). The folder's
+``settings.json`` holds the seed in training, so the command run again after a stop
+continues the restarted run (:func:`restart_point`).
 
 Spreading a study over machines: run ``--seeds S`` on each, copy the run folders
 together, then ``--collect DIR ...`` merges them into one report.
@@ -43,11 +52,13 @@ from .settings import Settings, settings_differ
 
 DEFAULT_SEEDS = (2017, 2018, 2019, 2020, 2021)
 DEFAULT_DECAYS = (0.99, 0.999)
-FAITHFUL = "article (faithful)"
+FINAL = "final G"              # the variant of a seed's trained generator, its final weights
+# Variant names that older code recorded (committed study.json files keep them): old -> today's.
+FORMER_VARIANTS = {"article (faithful)": FINAL}
 # Targets set for the averaged generator, as means over the study's seeds.
 TARGET_ACCURACY = 0.995        # manifold accuracy
 TARGET_LABEL_ACCURACY = 0.98   # no label's manifold accuracy under this
-TARGET_FD_RATIO = 0.5          # Fréchet distance at most this share of the faithful rows'
+TARGET_FD_RATIO = 0.5          # Fréchet distance (random z) at most this share of the final G rows'
 TOLERANCE = 1e-9               # floating-point slack when a mean sits on a target
 # Measured on 2 cores (benchmarks/README.md, "Seed study"): two 1-thread trainings side by side
 # finish two seeds sooner than one 2-thread training does them in turn.
@@ -56,12 +67,42 @@ THREADS_PER_JOB = 1
 
 def variant_name(decay: float | None) -> str:
     """The name of a study row's variant: the trained weights or an averaged generator."""
-    return FAITHFUL if decay is None else f"averaged G, decay {decay:g} (beyond the article)"
+    return FINAL if decay is None else f"averaged G, decay {decay:g} (beyond the article)"
 
 
 def seed_dir(runs_dir: str | os.PathLike, kind: str, seed: int) -> Path:
     """A seed's run folder: ``runs_dir/cgan-seed-2017``."""
     return Path(runs_dir) / f"{kind}-seed-{seed}"
+
+
+def restart_seeds(seed: int, restarts: int) -> list[int]:
+    """The seeds a run started as ``seed`` trains with, restart after restart: ``[seed, first
+    restart's, ...]``. This mirrors :func:`cgan.training.train`'s new seed (which does the
+    restarting) only to recognise a restarted run in a seed's folder; the study's tests check
+    that the two agree."""
+    seeds = [seed]
+    for _ in range(restarts):
+        seeds.append(int(np.random.SeedSequence(seeds[-1]).generate_state(1)[0] % 2**31))
+    return seeds
+
+
+def restart_point(run_dir: Path, settings: Settings, restarts: int) -> tuple[Settings, int]:
+    """Where a seed's run stands in ``run_dir``: ``(settings to train on with, restarts
+    taken)``. A folder whose ``settings.json`` holds one of ``settings.seed``'s restart seeds
+    (:func:`restart_seeds`, within ``restarts``) holds that restarted run, and it continues;
+    otherwise the seed as asked."""
+    from .runfolder import SETTINGS_FILE, saved_settings
+
+    if not restarts or not (run_dir / SETTINGS_FILE).is_file():
+        return settings, 0
+    try:
+        saved = saved_settings(run_dir).seed
+    except ValueError:  # unreadable: training says so
+        return settings, 0
+    seeds = restart_seeds(settings.seed, restarts)
+    if saved in seeds[1:]:
+        return settings.replace(seed=saved), seeds.index(saved)
+    return settings, 0
 
 
 def plan(n_seeds: int, jobs: int | None = None, cores: int | None = None) -> tuple[int, int]:
@@ -90,18 +131,23 @@ def machine() -> str:
 
 
 # -- one seed ------------------------------------------------------------------------------
-def train_seed(settings: Settings, run_dir: Path, progress: bool = False) -> None:
-    """Train (or resume) one seed's run in ``run_dir``."""
+def train_seed(settings: Settings, run_dir: Path, progress: bool = False, restarts: int = 0) -> None:
+    """Train (or resume) one seed's run in ``run_dir``; if it diverges, start it over with a
+    new seed up to ``restarts`` times (:func:`cgan.training.train`)."""
     from .training import train
 
-    trainer = train(settings, run_dir, progress=progress)
+    trainer = train(settings, run_dir, progress=progress, restarts=restarts)
     trainer.close()
 
 
-def judge_seed(run_dir: Path, per_label: int = 1000, parzen: bool = False, data=None, classifier=None) -> dict:
+def judge_seed(run_dir: Path, per_label: int = 1000, parzen: bool = False, data=None, classifier=None,
+               started_as: int | None = None, restarts: int = 0) -> dict:
     """Judge a finished run's generator, and each of its averaged generators, with
     :func:`cgan.evaluation.evaluate`; add the steps per iteration, the training time and (CGAN)
-    the curves over training. Written to ``run_dir/evaluation.json`` and returned."""
+    the curves over training. Written to ``run_dir/evaluation.json`` and returned.
+
+    A run restarted after it diverged (``restarts`` times; ``started_as``: the seed asked
+    for) is recorded under the seed asked for, with :func:`restart_fields`."""
     from . import evaluation
     from .classifier import load_classifier
     from .data import load_data
@@ -110,6 +156,7 @@ def judge_seed(run_dir: Path, per_label: int = 1000, parzen: bool = False, data=
     from .runfolder import EVALUATION_FILE, saved_settings
 
     settings = saved_settings(run_dir)
+    seed = settings.seed if started_as is None else started_as
     state = latest_state(run_dir)
     if state["iteration"] < settings.iterations:
         raise ValueError(f"{run_dir} has trained {state['iteration']} of {settings.iterations} iterations; "
@@ -125,15 +172,15 @@ def judge_seed(run_dir: Path, per_label: int = 1000, parzen: bool = False, data=
             row = {"decay": decay, **evaluation.evaluate(graph, data, per_label, classifier=clf, with_parzen=parzen)}
             if settings.conditional:
                 row["fd_manifold"] = manifold_fd(graph, clf, data)
-            with atomic_path(run_dir / picture_name(settings.kind, settings.seed, decay), keep_suffix=True) as tmp:
+            with atomic_path(run_dir / picture_name(settings.kind, seed, decay), keep_suffix=True) as tmp:
                 Image.fromarray(seed_picture(graph), mode="L").save(tmp, optimize=True)
             rows[variant_name(decay)] = row
         finally:
             graph.close()
     history = state["history"]
     evaluation = {
-        "seed": settings.seed, "kind": settings.kind, "iterations": state["iteration"],
-        "settings": settings.to_dict(), "per_label": per_label, "parzen": parzen,
+        "seed": seed, **restart_fields(settings.seed, restarts), "kind": settings.kind,
+        "iterations": state["iteration"], "settings": settings.to_dict(), "per_label": per_label, "parzen": parzen,
         "d_steps_per_iteration": float(np.mean(history["d_steps"])),
         "g_steps_per_iteration": float(np.mean(history["g_steps"])),
         "training_seconds": float(state.get("elapsed", math.nan)),
@@ -145,15 +192,25 @@ def judge_seed(run_dir: Path, per_label: int = 1000, parzen: bool = False, data=
     return evaluation
 
 
+def restart_fields(trained_seed: int, restarts: int) -> dict:
+    """What a seed's ``evaluation.json`` adds when its run was restarted: ``trained_seed``
+    (the seed of the run it ended with) and ``restarts`` (how many times it started over);
+    nothing for a run that never was."""
+    return {"trained_seed": trained_seed, "restarts": restarts} if restarts else {}
+
+
 def picture_name(kind: str, seed: int, decay: float | None) -> str:
     """A seed's picture: ``cgan-seed-2017.png``, ``cgan-seed-2017-ema-0.999.png``."""
     return f"{kind}-seed-{seed}" + ("" if decay is None else f"-ema-{decay:g}") + ".png"
 
 
-def read_evaluation(run_dir: Path, settings: Settings, per_label: int, parzen: bool) -> dict | None:
+def read_evaluation(run_dir: Path, settings: Settings, per_label: int, parzen: bool,
+                    restarts: int = 0) -> dict | None:
     """A seed's stored evaluation, if it judged the final generator of a run with these
     settings (those that change the math, and the iterations) with these options; or the
-    record that such a run diverged."""
+    record that such a run diverged, if it took at least ``restarts`` restarts (with fewer,
+    the seed is not done: it starts over now). A restarted run counts as the seed asked for
+    (``settings.seed``, its record's ``seed``) with its own seed (the record's ``trained_seed``)."""
     from .runfolder import EVALUATION_FILE
 
     file = run_dir / EVALUATION_FILE
@@ -161,37 +218,61 @@ def read_evaluation(run_dir: Path, settings: Settings, per_label: int, parzen: b
         return None
     evaluation = json.loads(file.read_text())
     judged = Settings.from_dict(evaluation["settings"])
-    if (settings_differ(judged, settings) or judged.iterations != settings.iterations
+    trained = settings.replace(seed=evaluation.get("trained_seed", settings.seed))
+    if (evaluation.get("seed") != settings.seed or settings_differ(judged, trained)
+            or judged.iterations != settings.iterations
             or evaluation.get("per_label") != per_label or evaluation.get("parzen") != parzen):
         return None
     if evaluation.get("diverged"):
-        return evaluation
+        return evaluation if evaluation.get("restarts", 0) >= restarts else None
     generator = run_dir / "generator.npz"
     if not generator.is_file() or file.stat().st_mtime < generator.stat().st_mtime:
         return None
     return evaluation
 
 
-def study_seed(settings: Settings, run_dir: Path, per_label: int, parzen: bool, progress: bool = False) -> dict:
+def study_seed(settings: Settings, run_dir: Path, per_label: int, parzen: bool, progress: bool = False,
+               restarts: int = 0) -> dict:
     """One seed of the study, from wherever it stopped: train, then judge. A run that
-    diverges is recorded as such (its ``evaluation.json`` says so) and not judged."""
+    diverges starts over in ``run_dir`` with a new seed, up to ``restarts`` times
+    (:func:`cgan.training.train`; a restarted run that was stopped continues:
+    :func:`restart_point`); the seed's ``evaluation.json`` then says so
+    (:func:`restart_fields`). A run that still diverges is recorded as such and not judged."""
     from .checkpoints import latest_state
     from .history import TrainingDiverged
     from .runfolder import EVALUATION_FILE
 
-    done = read_evaluation(run_dir, settings, per_label, parzen)
+    done = read_evaluation(run_dir, settings, per_label, parzen, restarts)
     if done is not None:
         return done
+    start, taken = restart_point(run_dir, settings, restarts)
     try:
-        train_seed(settings, run_dir, progress)
+        train_seed(start, run_dir, progress, restarts - taken)
     except TrainingDiverged as exc:
-        evaluation = {"seed": settings.seed, "kind": settings.kind, "settings": settings.to_dict(),
+        trained_seed, taken = _trained_seed(run_dir, settings.seed, restarts)
+        evaluation = {"seed": settings.seed, **restart_fields(trained_seed, taken), "kind": settings.kind,
+                      "settings": settings.replace(seed=trained_seed).to_dict(),
                       "iterations": latest_state(run_dir)["iteration"], "per_label": per_label, "parzen": parzen,
                       "diverged": str(exc), "machine": machine(), "rows": {}}
         with atomic_path(run_dir / EVALUATION_FILE) as tmp:
             tmp.write_text(json.dumps(evaluation, indent=1))
         return evaluation
-    return judge_seed(run_dir, per_label, parzen)
+    trained_seed, taken = _trained_seed(run_dir, settings.seed, restarts)
+    return judge_seed(run_dir, per_label, parzen, started_as=settings.seed, restarts=taken)
+
+
+def _trained_seed(run_dir: Path, seed: int, restarts: int) -> tuple[int, int]:
+    """The seed the run in ``run_dir`` (started as ``seed``) trained last, and its restarts."""
+    from .runfolder import saved_settings
+
+    if not restarts:
+        return seed, 0
+    trained = saved_settings(run_dir).seed
+    seeds = restart_seeds(seed, restarts)
+    if trained not in seeds:
+        raise RuntimeError(f"{run_dir} trained seed {trained}, none of seed {seed}'s restart seeds {seeds[1:]}: "
+                           "cgan.study.restart_seeds no longer follows cgan.training.train")
+    return trained, seeds.index(trained)
 
 
 # -- what a seed is judged against ----------------------------------------------------------
@@ -239,10 +320,13 @@ def run_jobs(commands: list[list[str]], jobs: int) -> list[int]:
     return codes
 
 
-def seed_command(run_dir: Path, per_label: int, parzen: bool) -> list[str]:
+def seed_command(run_dir: Path, per_label: int, parzen: bool, seed: int | None = None,
+                 restarts: int = 0) -> list[str]:
     """The command that trains and judges one seed in a process of its own: it reads the
-    seed's settings from ``run_dir/settings.json``."""
-    return [sys.executable, "-m", "cgan", "study", "--seed-dir", str(run_dir), "--per-label", str(per_label),
+    seed's settings from ``run_dir/settings.json``. With ``restarts``, it also carries the
+    seed asked for (``seed``: the folder may hold one of its restarts, :func:`restart_point`)."""
+    again = ["--seeds", str(seed), "--restarts", str(restarts)] if restarts else []
+    return [sys.executable, "-m", "cgan", "study", *again, "--seed-dir", str(run_dir), "--per-label", str(per_label),
             *(["--parzen"] if parzen else []), "--no-progress", "--no-report"]
 
 
@@ -262,36 +346,45 @@ def write_seed_settings(run_dir: Path, settings: Settings) -> None:
 
 def run_study(base: Settings, seeds: list[int], runs_dir: str | os.PathLike, per_label: int = 1000,
               parzen: bool = False, jobs: int | None = None, threads: int | None = None,
-              progress: bool = True) -> list[int]:
+              progress: bool = True, restarts: int = 0) -> list[int]:
     """Train and judge each seed of ``seeds`` at ``base``'s settings that has no judgement yet
-    (:func:`read_evaluation`), in ``runs_dir/<kind>-seed-<seed>``. With more than one job
+    (:func:`read_evaluation`), in ``runs_dir/<kind>-seed-<seed>``; a seed that diverges starts
+    over with a new seed up to ``restarts`` times (:func:`study_seed`). With more than one job
     (:func:`plan`), each seed runs in a process of its own with ``threads`` TensorFlow threads
     (default: the cores split between the jobs), reading its settings from its folder.
     Returns the seeds whose process failed."""
+    from . import checks
+
+    checks.integer("restarts", restarts, 0)
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"--seeds must be distinct, got {seeds}")
     folders = {seed: seed_dir(runs_dir, base.kind, seed) for seed in seeds}
     pending = [seed for seed, folder in folders.items()
-               if read_evaluation(folder, base.replace(seed=seed), per_label, parzen) is None]
+               if read_evaluation(folder, base.replace(seed=seed), per_label, parzen, restarts) is None]
     jobs, planned = plan(max(len(pending), 1), jobs)
     if jobs > 1:
         threads = planned if threads is None else threads
-        for seed in pending:
-            write_seed_settings(folders[seed], base.replace(seed=seed, threads=threads))
+        for seed in pending:  # the run to train: the seed, or the restart of it that its folder holds
+            start, _ = restart_point(folders[seed], base.replace(seed=seed), restarts)
+            write_seed_settings(folders[seed], start.replace(threads=threads))
         print(f"study: {len(pending)} seeds, {jobs} at a time, {threads} TensorFlow thread(s) each")
-        codes = run_jobs([seed_command(folders[seed], per_label, parzen) for seed in pending], jobs)
+        codes = run_jobs([seed_command(folders[seed], per_label, parzen, seed, restarts) for seed in pending], jobs)
         return [seed for seed, code in zip(pending, codes) if code != 0]
     for seed in pending:
         settings = base.replace(seed=seed) if threads is None else base.replace(seed=seed, threads=threads)
-        study_one(settings, folders[seed], per_label, parzen, progress)
+        study_one(settings, folders[seed], per_label, parzen, progress, restarts)
     return []
 
 
-def study_one(settings: Settings, run_dir: Path, per_label: int, parzen: bool, progress: bool = True) -> dict:
+def study_one(settings: Settings, run_dir: Path, per_label: int, parzen: bool, progress: bool = True,
+              restarts: int = 0) -> dict:
     """:func:`study_seed`, saying what became of the seed."""
     start = time.perf_counter()
-    evaluation = study_seed(settings, run_dir, per_label, parzen, progress=progress)
+    evaluation = study_seed(settings, run_dir, per_label, parzen, progress=progress, restarts=restarts)
     done = f"diverged ({evaluation['diverged']})" if evaluation.get("diverged") else "trained and judged"
+    if evaluation.get("restarts"):
+        done += (f" (restarted {evaluation['restarts']} time(s) after it diverged; last as seed "
+                 f"{evaluation['trained_seed']})")
     print(f"study: {settings.kind} seed {settings.seed} {done} in {run_dir} "
           f"({time.perf_counter() - start:.0f} s in this process)")
     return evaluation

@@ -19,9 +19,9 @@ from . import checks
 from .files import atomic_path
 from .settings import FREE_SETTINGS, PRESETS, Settings, settings_differ
 from .readback import manifold_coverage, picture_manifolds, published_gan_manifold, published_manifolds
-from .study import (FAITHFUL, TARGET_ACCURACY, TARGET_FD_RATIO, TARGET_LABEL_ACCURACY, TOLERANCE, picture_name,
+from .study import (FINAL, TARGET_ACCURACY, TARGET_FD_RATIO, TARGET_LABEL_ACCURACY, TOLERANCE, picture_name,
                     reference_rows)
-from .study_tables import markdown, quote  # noqa: F401 (quote: the README's and the notebook's study_report.quote)
+from .study_tables import current_rows, markdown, quote  # noqa: F401 (quote: the READMEs' and the notebook's)
 
 
 def _mean_sd(values: list[float]) -> dict:
@@ -98,16 +98,21 @@ def build_report(evaluations: list[dict], reference: dict, article: dict | None,
                  article_gan: dict | None = None) -> dict:
     """study.json's content: every seed's numbers, and per kind and variant mean ± sd, min-max;
     ``article`` / ``article_gan``: the article's CGAN / plain-GAN figures read back, if measured."""
+    def restarted(e: dict) -> dict:  # a seed restarted after it diverged (study --restarts): the seed it ended with
+        return {k: e[k] for k in ("trained_seed", "restarts") if k in e}
+
+    evaluations = [current_rows(e) for e in evaluations]  # today's variant names, whoever judged the seed
     seeds, summary = [], {}
-    diverged = [{"kind": e["kind"], "seed": e["seed"], "iterations": e["iterations"], "message": e["diverged"]}
-                for e in evaluations if e.get("diverged")]
+    diverged = [{"kind": e["kind"], "seed": e["seed"], **restarted(e), "iterations": e["iterations"],
+                 "message": e["diverged"]} for e in evaluations if e.get("diverged")]
     for e in evaluations:
         for variant, row in e["rows"].items():
             numbers = {**row_numbers(row), "d_steps_per_iteration": e["d_steps_per_iteration"],
                        "g_steps_per_iteration": e["g_steps_per_iteration"],
                        "training_minutes": e["training_seconds"] / 60}
-            seeds.append({"kind": e["kind"], "seed": e["seed"], "variant": variant, "iterations": e["iterations"],
-                          "threads": e["settings"].get("threads"), "machine": e["machine"], **numbers})
+            seeds.append({"kind": e["kind"], "seed": e["seed"], **restarted(e), "variant": variant,
+                          "iterations": e["iterations"], "threads": e["settings"].get("threads"),
+                          "machine": e["machine"], **numbers})
     for kind in sorted({s["kind"] for s in seeds}):
         for variant in dict.fromkeys(s["variant"] for s in seeds if s["kind"] == kind):
             group = [s for s in seeds if s["kind"] == kind and s["variant"] == variant]
@@ -146,27 +151,29 @@ def settings_line(evaluations: list[dict]) -> str:
 def targets(evaluations: list[dict]) -> list[dict]:
     """Each averaged CGAN variant against the targets set for it, as means over the seeds
     that judged it: manifold accuracy >= 99.5%, no label's mean manifold accuracy under 98%,
-    and a Fréchet distance at most half the faithful rows' on the same seeds."""
-    judged = [e for e in evaluations if e["kind"] == "cgan" and FAITHFUL in e.get("rows", {})]
-    variants = dict.fromkeys(v for e in judged for v in e["rows"] if v != FAITHFUL)
+    and a Fréchet distance (random z) at most half the final G rows' (the trained weights) on the
+    same seeds, ``fd_final``."""
+    evaluations = [current_rows(e) for e in evaluations]
+    judged = [e for e in evaluations if e["kind"] == "cgan" and FINAL in e.get("rows", {})]
+    variants = dict.fromkeys(v for e in judged for v in e["rows"] if v != FINAL)
     out = []
     for variant in variants:
-        rows = [(e["rows"][FAITHFUL], e["rows"][variant]) for e in judged if variant in e["rows"]]
+        rows = [(e["rows"][FINAL], e["rows"][variant]) for e in judged if variant in e["rows"]]
         accuracy = float(np.mean([r["accuracy_manifold"]["overall"] for _, r in rows]))
         per_label = np.mean([r["accuracy_manifold"]["per_label"] for _, r in rows], axis=0)
-        fd, fd_faithful = (float(np.mean([pair[k]["fd"] for pair in rows])) for k in (1, 0))
-        ratio = fd / fd_faithful if np.isfinite(fd) and np.isfinite(fd_faithful) and fd_faithful > 0 else None
+        fd, fd_final = (float(np.mean([pair[k]["fd"] for pair in rows])) for k in (1, 0))
+        ratio = fd / fd_final if np.isfinite(fd) and np.isfinite(fd_final) and fd_final > 0 else None
         out.append({"variant": variant, "seeds": len(rows),
                     "accuracy_manifold": accuracy, "accuracy_met": accuracy >= TARGET_ACCURACY - TOLERANCE,
                     "lowest_label": int(np.argmin(per_label)), "lowest_label_accuracy": float(per_label.min()),
                     "labels_met": bool(per_label.min() >= TARGET_LABEL_ACCURACY - TOLERANCE),
-                    "fd": fd if np.isfinite(fd) else None, "fd_faithful": fd_faithful if np.isfinite(fd_faithful)
+                    "fd": fd if np.isfinite(fd) else None, "fd_final": fd_final if np.isfinite(fd_final)
                     else None, "fd_ratio": ratio, "fd_met": ratio is not None and ratio <= TARGET_FD_RATIO + TOLERANCE})
     return out
 
 
 def plot_seed_curves(evaluations: list[dict], path: Path) -> None:
-    """Manifold accuracy and Fréchet distance over training, one line a CGAN seed."""
+    """Manifold accuracy and the manifolds' Fréchet distance over training, one line a CGAN seed."""
     from .evaluation_report import plot_curves
 
     plot_curves({f"seed {e['seed']}": e["curves"] for e in evaluations if e.get("curves")}, path)
@@ -233,3 +240,13 @@ def write_report(evaluations: list[dict], figs_dir: Path, cache_dir: Path, comma
     return report
 
 
+def rewrite_markdown(folder: str | os.PathLike) -> str:
+    """Write ``folder/study.md`` again from ``folder/study.json`` as it stands, and return it:
+    nothing is trained, judged or measured again, and study.json and the pictures are left as
+    they are. A report written by older code comes out in today's words (:func:`cgan.study_tables.current_names`)."""
+    folder = checks.path("folder", folder)
+    report = json.loads((folder / "study.json").read_text())
+    text = markdown(report)
+    with atomic_path(folder / "study.md") as tmp:
+        tmp.write_text(text)
+    return text

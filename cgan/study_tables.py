@@ -1,13 +1,61 @@
 """The seed study's report in words: ``study.md`` (:func:`markdown`) and what the README and
 the notebook quote of it (:func:`quote`): the summary tables, where the article's published
 figures fall within our seeds' spread, and whether the averaged generator met its targets.
-The report itself (``study.json``) is :mod:`cgan.study_report`'s."""
+The report itself (``study.json``) is :mod:`cgan.study_report`'s.
+
+Reports written by older code keep the names they recorded (the variant "article (faithful)",
+the target's ``fd_faithful``, the preset ``published``); everything here reads them through
+:func:`current_names` and prints today's ("final G", ``fd_final``, ``figure-time``)."""
 from __future__ import annotations
 
 from typing import Sequence
 
-from .settings import KIND_NAMES
-from .study import FAITHFUL, TARGET_ACCURACY, TARGET_FD_RATIO, TARGET_LABEL_ACCURACY
+from .history import ADVICE
+from .settings import KIND_NAMES, PRESET_ALIASES
+from .study import FINAL, FORMER_VARIANTS, TARGET_ACCURACY, TARGET_FD_RATIO, TARGET_LABEL_ACCURACY
+
+
+def current_rows(evaluation: dict) -> dict:
+    """A seed's evaluation (its ``evaluation.json``) with today's variant names as its rows' keys."""
+    return {**evaluation, "rows": {FORMER_VARIANTS.get(k, k): v for k, v in evaluation.get("rows", {}).items()}}
+
+
+def current_names(report: dict) -> dict:
+    """A copy of ``report`` (a study.json's content) in today's names where older code recorded
+    others: the variant "article (faithful)" is "final G" (:data:`cgan.study.FORMER_VARIANTS`) in
+    the seeds, the summary and the evaluations, a target's ``fd_faithful`` is ``fd_final``, and the
+    settings line names a preset by its name, not a former one (:data:`cgan.settings.PRESET_ALIASES`).
+    The numbers are untouched, and so is ``report``."""
+    def variant(name: str) -> str:
+        return FORMER_VARIANTS.get(name, name)
+
+    def summary_key(key: str) -> str:
+        kind, _, name = key.partition(": ")
+        return f"{kind}: {variant(name)}"
+
+    out = dict(report)
+    if "seeds" in report:
+        out["seeds"] = [{**s, "variant": variant(s["variant"])} for s in report["seeds"]]
+    if "summary" in report:
+        out["summary"] = {summary_key(k): v for k, v in report["summary"].items()}
+    if "evaluations" in report:
+        out["evaluations"] = [current_rows(e) for e in report["evaluations"]]
+    if "targets" in report:
+        out["targets"] = [{("fd_final" if k == "fd_faithful" else k): (variant(v) if k == "variant" else v)
+                           for k, v in t.items()} for t in report["targets"]]
+    if report.get("settings"):
+        line = report["settings"]
+        for alias, name in PRESET_ALIASES.items():
+            line = line.replace(f"(preset {alias})", f"(preset {name})")
+        out["settings"] = line
+    return out
+
+
+def final_summary(report: dict, kind: str) -> dict | None:
+    """The summary over seeds (mean, sd, min, max, n a measure) of ``kind``'s final generators,
+    the trained weights (the variant "final G"; "article (faithful)" in older reports); None if
+    the report has none."""
+    return current_names({"summary": report.get("summary", {})})["summary"].get(f"{kind}: {FINAL}")
 
 
 def target_lines(report: dict) -> list[str]:
@@ -20,10 +68,10 @@ def target_lines(report: dict) -> list[str]:
         return f"{100 * x:.2f}%"
 
     lines = []
-    for t in report["targets"]:
-        fd = ("Fréchet distance not measured" if t["fd_ratio"] is None else
-              f"Fréchet distance {_num(t['fd'])}, {t['fd_ratio']:.3f}× the faithful rows' {_num(t['fd_faithful'])} "
-              f"on the same seeds (target ≤ {TARGET_FD_RATIO:g}×: {met(t['fd_met'])})")
+    for t in current_names({"targets": report["targets"]})["targets"]:
+        fd = ("Fréchet distance, random z: not measured" if t["fd_ratio"] is None else
+              f"Fréchet distance, random z: {_num(t['fd'])}, {t['fd_ratio']:.3f}× the final G rows' "
+              f"{_num(t['fd_final'])} on the same seeds (target ≤ {TARGET_FD_RATIO:g}×: {met(t['fd_met'])})")
         lines.append(f"- {t['variant']}, {_seeds(t['seeds'])}: manifold accuracy {pct(t['accuracy_manifold'])} "
                      f"(target ≥ {_pct(TARGET_ACCURACY)}: {met(t['accuracy_met'])}); the label with the lowest "
                      f"mean accuracy over seeds: {t['lowest_label']}, {pct(t['lowest_label_accuracy'])} (target ≥ "
@@ -33,8 +81,8 @@ def target_lines(report: dict) -> list[str]:
 
 def article_position(report: dict, kind: str = "cgan") -> list[str]:
     """Where the article's published figures (read back from its PNGs) fall within the
-    spread of our faithful seeds of ``kind``: one markdown bullet a measure."""
-    stats = report["summary"].get(f"{kind}: {FAITHFUL}")
+    spread of our seeds' final generators (the final G rows) of ``kind``: one markdown bullet a measure."""
+    stats = final_summary(report, kind)
     if kind == "cgan":
         article = report.get("article_figures")
         measures = [] if not article else [
@@ -42,7 +90,7 @@ def article_position(report: dict, kind: str = "cgan") -> list[str]:
              ("higher than", "lower than"), ""),
             ("worst label's manifold accuracy", min(article["accuracy_manifold"]["per_label"]),
              "worst_label_accuracy", _pct, ("higher than", "lower than"), ""),
-            ("Fréchet distance of the manifolds", article["fd_manifold"], "fd_manifold", _num,
+            ("Fréchet distance, manifold", article["fd_manifold"], "fd_manifold", _num,
              ("higher (worse) than", "lower (better) than"),
              "; reading the published PNGs back blurs their digits, which raises it")]
     else:
@@ -60,13 +108,15 @@ def article_position(report: dict, kind: str = "cgan") -> list[str]:
         if not s or s["mean"] is None:
             continue
         if s["n"] == 1:
-            where = f"{above if value > s['max'] else below if value < s['min'] else 'equal to'} our one faithful seed's"
+            where = (f"{above if value > s['max'] else below if value < s['min'] else 'equal to'} our one seed's "
+                     "final G")
             ours = fmt(s["mean"])
         else:
             where = (f"{above} every one of" if value > s["max"] else f"{below} every one of" if value < s["min"]
                      else "within the range of")
-            where += f" our {s['n']} faithful seeds"
-            ours = f"{fmt(s['min'])}–{fmt(s['max'])}, mean {fmt(s['mean'])}"
+            where += f" our {s['n']} seeds' final G"
+            ours = (f"{fmt(s['min'])} in each" if fmt(s["min"]) == fmt(s["max"])
+                    else f"{fmt(s['min'])}–{fmt(s['max'])}, mean {fmt(s['mean'])}")
         out.append(f"- {name}: the article's {fmt(value)} is {where} ({ours}{note})")
     return out
 
@@ -74,6 +124,7 @@ def article_position(report: dict, kind: str = "cgan") -> list[str]:
 def judgement(report: dict, kind: str = "cgan") -> list[str]:
     """Markdown lines: where the article's published figures fall, and (CGAN) the averaged
     generator's targets, met or not."""
+    report = current_names(report)
     out, position = [], article_position(report, kind)
     aims = target_lines(report) if kind == "cgan" else []
     if position:
@@ -84,8 +135,9 @@ def judgement(report: dict, kind: str = "cgan") -> list[str]:
 
 
 HEADS = {"accuracy_manifold": "accuracy, manifold", "accuracy_random_z": "accuracy, random z",
-         "fd": "Fréchet distance", "fd_manifold": "FD of the manifolds",
-         "worst_label_accuracy": "worst label's accuracy", "worst_label_fd": "worst label's FD",
+         "fd": "Fréchet distance, random z", "fd_manifold": "Fréchet distance, manifold",
+         "worst_label_accuracy": "worst label's accuracy",
+         "worst_label_fd": "worst label's Fréchet distance, random z",
          "classes_over_5pct": "classes ≥ 5%", "largest_class_share": "largest class share",
          "manifold_classes_over_5pct": "manifold: classes ≥ 5%", "manifold_smallest_share": "manifold: rarest class",
          "parzen": "Parzen log-likelihood"}
@@ -130,14 +182,28 @@ def _summary_table(report: dict, kind: str, keys: list[str], title: str, with_re
 
 
 def _diverged_lines(report: dict, kind: str) -> list[str]:
-    """The divergence rate over the kind's seeds, then each diverged seed (none: no line)."""
+    """The divergence rate over the kind's seeds, then each diverged seed, then each seed that
+    diverged and was restarted with a new seed (``study --restarts``) and judged (none: no line)."""
     diverged = [d for d in report.get("diverged", []) if d["kind"] == kind]
+    restarted = {s["seed"]: s for s in report["seeds"] if s["kind"] == kind and s.get("restarts")}
+    out = [f"- {kind.upper()} seed {seed} diverged and was restarted as seed {s['trained_seed']}"
+           + (f" (after {s['restarts']} restarts)" if s["restarts"] > 1 else "") + "; its numbers are that run's."
+           for seed, s in restarted.items()]
     if not diverged:
-        return []
+        return out
     total = len({s["seed"] for s in report["seeds"] if s["kind"] == kind}) + len(diverged)
     return [f"Diverged: {len(diverged)} of {total} {kind.upper()} seeds ({100 * len(diverged) / total:.0f}%).", ""] + [
-        f"- {kind.upper()} seed {d['seed']} diverged and is in none of these numbers (its newest checkpoint: "
-        f"iteration {d['iterations']}): {d['message']}" for d in diverged]
+        f"- {kind.upper()} seed {d['seed']} diverged"
+        + (f", was restarted {d['restarts']} time(s) (last as seed {d['trained_seed']}) and diverged again,"
+           if d.get("restarts") else "")
+        + f" and is in none of these numbers (its newest checkpoint: iteration {d['iterations']}): "
+        f"{_diagnosis(d['message'])}" for d in diverged] + out + ["", ADVICE]
+
+
+def _diagnosis(message: str) -> str:
+    """A diverged seed's recorded message up to the advice that training appends to it: the advice
+    is said once, as it stands today (:data:`cgan.history.ADVICE`), after the list."""
+    return message.split("As the article advises", 1)[0].rstrip()
 
 
 def _seeds(n: int) -> str:
@@ -162,6 +228,7 @@ def quote(report: dict, kinds: Sequence[str] | None = None) -> str:
         if missing:
             raise ValueError(f"quote: kinds={list(kinds)!r} asks for {missing}, which this study does not hold; "
                              f"accepted: a list of {held}, or None for all")
+    report = current_names(report)
     out = []
     for kind in held:
         if kinds is not None and kind not in kinds:
@@ -202,6 +269,7 @@ def markdown(report: dict) -> str:
     """study.md: the per-seed rows, then mean ± sd (min-max) over seeds, with the ceiling,
     the floor and, where measured, the article's published figures; the seeds that
     diverged; where the article's figures fall; the averaged generator's targets."""
+    report = current_names(report)
     out = [f"Made by `{report['command']}`.", ""]
     for kind in _kinds(report):
         rows = [s for s in report["seeds"] if s["kind"] == kind]
@@ -210,8 +278,9 @@ def markdown(report: dict) -> str:
         out += [f"## {KIND_NAMES[kind]}: {_seeds(len({r['seed'] for r in rows}))} judged"
                 + (f", {', '.join(map(str, iterations))} iterations each" if rows else ""), ""]
         if cond and rows:
-            out += ["| seed | variant | accuracy, manifold | accuracy, random z | Fréchet distance | FD of the manifolds "
-                    "| worst label: accuracy | worst label: FD | D / G steps per iteration | training minutes |",
+            out += ["| seed | variant | accuracy, manifold | accuracy, random z | Fréchet distance, random z "
+                    "| Fréchet distance, manifold | worst label: accuracy | worst label: Fréchet distance, random z "
+                    "| D / G steps per iteration | training minutes |",
                     "|---" * 10 + "|"]
             for r in rows:
                 out.append(f"| {r['seed']} | {r['variant']} | {_pct(r['accuracy_manifold'])} | "
@@ -222,7 +291,7 @@ def markdown(report: dict) -> str:
                            f"{r['training_minutes']:.1f} |")
         elif rows:
             extra = [k for k in _gan_keys(report) if k not in GAN_KEYS]
-            out += ["| seed | variant | Fréchet distance | classes ≥ 5% | largest class share | "
+            out += ["| seed | variant | Fréchet distance, random z | classes ≥ 5% | largest class share | "
                     + "".join(f"{HEADS[k]} | " for k in extra)
                     + "D / G steps per iteration | training minutes |", "|---" * (7 + len(extra)) + "|"]
             for r in rows:

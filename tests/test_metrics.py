@@ -112,6 +112,19 @@ def test_evaluate_command_writes_the_table_and_curves(small_data, tmp_path, caps
     assert md in capsys.readouterr().out
 
 
+def test_the_evaluation_table_names_its_frechet_distance_random_z():
+    """The table's Fréchet distance is that of random-z samples (the study's other one is the
+    manifolds'), in the table and per label."""
+    from cgan import evaluation_report
+
+    row = {"fd": 9.84, "coverage": [0.1] * 10, "accuracy_manifold": {"overall": 0.99, "per_label": [0.99] * 10},
+           "accuracy_random_z": {"overall": 0.98, "per_label": [0.98] * 10}, "fd_per_label": [40.0] * 10}
+    md = evaluation_report.report({"trained CGAN": row}, "trained CGAN")
+    assert "| accuracy, random z | Fréchet distance, random z | classes ≥ 5% |" in md
+    assert "| Fréchet distance, random z | 40.0 | 40.0 |" in md
+    assert md.count("Fréchet distance") == md.count("Fréchet distance, random z") == 2
+
+
 def test_evaluate_command_rejects_a_missing_generator(tmp_path, capsys):
     from cgan.cli import main
 

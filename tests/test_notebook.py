@@ -15,6 +15,7 @@ import numpy as np
 import papermill as pm
 import pytest
 import tensorflow as tf
+import tf_keras
 from PIL import Image
 
 import cgan
@@ -114,11 +115,17 @@ def test_notebook_loop_gives_the_same_bits_as_cgan_train(executed, tmp_path):
 
 def test_notebook_parameters_are_the_documented_ones():
     # papermill warns about a name the parameters cell does not declare; these are the ones it declares
-    assert set(pm.inspect_notebook(str(NOTEBOOK))) == {"iterations", "batch_size", "seed", "preset", "run_dir",
-                                                       "figs_dir", "extra_settings", "eval_per_label", "eval_parzen"}
+    declared = pm.inspect_notebook(str(NOTEBOOK))
+    assert set(declared) == {"iterations", "batch_size", "seed", "preset", "run_dir", "figs_dir", "extra_settings",
+                             "eval_per_label", "eval_parzen"}
+    # notebooks/README.md's table lists each, with its default as the cell declares it
+    rows = dict(re.findall(r"^\| `(\w+)` \| (.+?) \|", (NOTEBOOK.parent / "README.md").read_text(), re.M))
+    assert set(rows) == set(declared)
+    for name, spec in declared.items():
+        assert rows[name].strip("`") == spec["default"], name
 
 
-@pytest.mark.parametrize("preset", ["printed", "published"])
+@pytest.mark.parametrize("preset", ["printed", "figure-time", "published"])
 def test_the_notebooks_preset_parameter_gives_that_presets_settings(preset):
     # the parameters cell, papermill's override of it, then the cell that makes the settings, run as the kernel would
     code = [c for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code"]
@@ -130,6 +137,88 @@ def test_the_notebooks_preset_parameter_gives_that_presets_settings(preset):
     exec("".join(makes["source"]), scope)
     assert scope["settings"] == cgan.Settings.preset(preset).replace(seed=2017)
     assert (scope["settings"].lr_dis, scope["settings"].k_step) == ((1e-4, 5) if preset == "printed" else (1e-3, 10))
+
+
+def _code_cells(*starts: str) -> list[str]:
+    """The committed notebook's code cells that begin with each of ``starts``, in that order."""
+    code = ["".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code"]
+    return [next(c for c in code if c.startswith(start)) for start in starts]
+
+
+def test_a_figure_time_run_after_a_printed_run_opens_its_own_run_folder(small_data, tmp_path, monkeypatch):
+    """`papermill -p preset figure-time` (or its old name, published) after a printed Run All: the
+    notebook's own cells pick the preset's run folder, so open_run does not refuse the printed run's."""
+    params, makes, opens = _code_cells("# Parameters", "settings = ", "run = cgan.open_run(")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")  # the kernel's working folder: ../runs is tmp_path/runs
+
+    def run_cells(injected: str) -> dict:
+        scope = {"cgan": cgan, "data": small_data}
+        for cell in (params, injected, makes, opens):  # as papermill runs them, its injected cell second
+            exec(cell, scope)
+        scope["run"].close()
+        return scope
+
+    printed = run_cells("iterations = 3\nseed = 1")
+    for preset in ("published", "figure-time"):
+        later = run_cells(f"iterations = 3\nseed = 1\npreset = {preset!r}")
+        assert Path(later["run_dir"]) == Path("../runs/notebook-figure-time")
+        assert later["figs_dir"] == "../runs/notebook-figure-time/figs"
+        assert (later["settings"].lr_dis, later["settings"].k_step) == (1e-3, 10)
+    assert Path(printed["run_dir"]) == Path("../runs/notebook") and printed["settings"].k_step == 5
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["notebook", "notebook-figure-time"]
+    # a run folder named by hand is still checked: the printed run's folder refuses the preset
+    with pytest.raises(ValueError, match="k_step"):
+        run_cells("iterations = 3\nseed = 1\npreset = 'figure-time'\nrun_dir = '../runs/notebook'")
+
+
+ARTICLE_NAMES = ("Dense", "Dropout", "Reshape", "UpSampling2D", "Conv2D", "RepeatVector", "LeakyReLU", "MaxPool2D",
+                 "Flatten", "concatenate")
+
+
+def test_the_quoted_article_code_builds_cgans_networks():
+    """The notebook's quote of the article's generator and discriminator cells, run with Keras's own
+    layers, has cgan's layers and variables and, given the same weights, draws the same digits and
+    judges them the same with dropout off (cgan's default: the exact fast rewrites)."""
+    from cgan.graph import make_inputs, make_session
+
+    markdown = "".join("".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"]
+                       if c["cell_type"] == "markdown" and "with tf.variable_scope('generator'):" in "".join(c["source"]))
+    listings = re.findall(r"```python\n(.*?)```", markdown, re.S)
+    assert len(listings) == 2 and "RepeatVector(repeat_n)(lbl)" in listings[1]  # quoted as printed, bug and all
+    settings = cgan.Settings(seed=0)
+    sess = make_session(settings)
+    with sess.graph.as_default():
+        inputs = make_inputs(settings)
+        scope = {name: getattr(tf_keras.layers, name) for name in ARTICLE_NAMES}
+        scope.update(tf=tf.compat.v1, Model=tf_keras.Model, z=inputs.z, lbl=inputs.lbl, img=inputs.img,
+                     dropout_rate=settings.dropout_rate)
+        for listing in listings:
+            exec(listing, scope)
+        generator, discrim, generated, judged = (scope[name] for name in ("generator", "discrim", "generated", "d"))
+        sess.run(tf.compat.v1.global_variables_initializer())
+    ours = cgan.GANGraph(settings)
+    theirs = dict(zip([v.name for v in generator.weights + discrim.weights],
+                      sess.run(generator.weights + discrim.weights)))
+    mine = ours.variable_values()
+    assert list(theirs) == list(mine)  # the same variables, named the same, in the same order
+    assert all(theirs[name].shape == mine[name].shape for name in mine)
+    plain = [type(layer).__name__ for layer in generator.layers + discrim.layers]
+    assert plain.count("Conv2D") == 5 and plain.count("Dropout") == 5 and plain.count("UpSampling2D") == 2
+    with sess.graph.as_default():
+        for var in generator.weights + discrim.weights:
+            var.load(mine[var.name], sess)
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((20, 2)).astype("float32")
+    labels = cgan.one_hot(np.arange(20) % 10, 10)
+    images = rng.random((20, 28, 28, 1)).astype("float32")
+    x_, y_, z_ = inputs.x_, inputs.y_, inputs.z_
+    theirs_g, theirs_d = sess.run([generated, judged], {z_: z, y_: labels, x_: images})
+    np.testing.assert_allclose(ours.generate(z, labels), theirs_g, atol=1e-5)
+    ours_d = ours.sess.run(ours.discr_img, {ours.inputs.x_: images, ours.inputs.y_: labels, ours.learning_phase: 0})
+    np.testing.assert_allclose(ours_d, theirs_d, atol=1e-5)
+    ours.close()
+    sess.close()
 
 
 def _png_pixels(data: bytes) -> np.ndarray:

@@ -17,8 +17,8 @@ from cgan import readback, study
 TINY_STUDY = ["--iterations", "40", "--batch-size", "32", "--per-label", "20", "--ema", "0.9", "0.5"]
 
 
-def cli(*args, **kwargs):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+def cli(*args, env=None, **kwargs):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3") | (env or {})  # env: variables to add
     return subprocess.Popen([sys.executable, "-m", "cgan", "study", *map(str, args)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             **kwargs)
@@ -55,16 +55,16 @@ def test_study_end_to_end(tmp_path):
     for seed in (1, 2):
         evaluation = json.loads((runs / f"cgan-seed-{seed}" / cgan.runfolder.EVALUATION_FILE).read_text())
         assert evaluation["iterations"] == 40 and evaluation["settings"]["threads"] == threads
-        assert list(evaluation["rows"]) == [study.FAITHFUL, study.variant_name(0.9), study.variant_name(0.5)]
+        assert list(evaluation["rows"]) == [study.FINAL, study.variant_name(0.9), study.variant_name(0.5)]
         assert evaluation["training_seconds"] > 0
     report = json.loads((figs / "study.json").read_text())
     assert [(r["seed"], r["variant"]) for r in report["seeds"]] == [
-        (s, v) for s in (1, 2) for v in (study.FAITHFUL, study.variant_name(0.9), study.variant_name(0.5))]
-    faithful = report["summary"][f"cgan: {study.FAITHFUL}"]
-    accs = [r["accuracy_manifold"] for r in report["seeds"] if r["variant"] == study.FAITHFUL]
-    assert faithful["accuracy_manifold"]["mean"] == pytest.approx(np.mean(accs))
-    assert faithful["accuracy_manifold"]["sd"] == pytest.approx(np.std(accs, ddof=1))
-    assert faithful["accuracy_manifold"]["n"] == 2
+        (s, v) for s in (1, 2) for v in (study.FINAL, study.variant_name(0.9), study.variant_name(0.5))]
+    final = report["summary"][f"cgan: {study.FINAL}"]
+    accs = [r["accuracy_manifold"] for r in report["seeds"] if r["variant"] == study.FINAL]
+    assert final["accuracy_manifold"]["mean"] == pytest.approx(np.mean(accs))
+    assert final["accuracy_manifold"]["sd"] == pytest.approx(np.std(accs, ddof=1))
+    assert final["accuracy_manifold"]["n"] == 2
     assert set(report["reference"]["cgan"]) == {"real test digits (ceiling)", "untrained CGAN (floor)"}
     md = (figs / "study.md").read_text()
     assert "Over seeds: mean ± sd (min–max)." in md and "real test digits (ceiling)" in md
@@ -100,6 +100,84 @@ def test_study_end_to_end(tmp_path):
         assert study.read_evaluation(seed1, other, per_label, False) is None
 
 
+HOOK = """
+import os
+if os.environ.get("CGAN_TEST_DIVERGE") is not None:  # the restarts test's stand-in for a diverging seed
+    import signal
+    from cgan import history
+
+    diverge = {int(s) for s in os.environ["CGAN_TEST_DIVERGE"].split()}
+    stop = {int(s) for s in os.environ.get("CGAN_TEST_STOP", "").split()}
+    check = history.History.check_stall
+
+    def check_stall(self, s):
+        with open(os.environ["CGAN_TEST_LOG"], "a") as log:
+            log.write(f"{s.seed} {len(self.l_dis)}\\n")
+        if len(self.l_dis) >= 2 * s.batches_per_period and s.seed in stop:
+            os.kill(os.getpid(), signal.SIGKILL)  # a stop, after the run's first checkpoint
+        if len(self.l_dis) >= 2 * s.batches_per_period and s.seed in diverge:
+            raise history.TrainingDiverged(f"seed {s.seed} diverged (the test says so)")
+        check(self, s)
+
+    history.History.check_stall = check_stall
+"""
+
+
+def test_study_restarts_a_diverged_seed_with_a_new_seed_and_says_so(tmp_path):
+    """--restarts 1: seed 1 diverges and starts over as its restart seed in its own folder (the
+    rule of cgan.train), is stopped, and the command run again (--jobs 2) continues that run;
+    seed 3 diverges again after its restart; study.json and study.md say which seed each ended with."""
+    (tmp_path / "hook").mkdir()
+    (tmp_path / "hook" / "sitecustomize.py").write_text(HOOK)
+    log = tmp_path / "log.txt"
+    runs, figs = tmp_path / "runs", tmp_path / "figs"
+    common = ["--runs-dir", runs, "--figs-dir", figs, "--iterations", 20, "--batch-size", 32, "--per-label", 20,
+              "--ema", 0.9, "--set", "batches_per_period=5", "--set", "stall_periods=0", "--restarts", 1]
+    env = {"PYTHONPATH": str(tmp_path / "hook"), "CGAN_TEST_LOG": str(log)}
+    seed1 = runs / "cgan-seed-1"
+    restart1, restart3 = study.restart_seeds(1, 1)[1], study.restart_seeds(3, 1)[1]
+    # seed 1 diverges, starts over as its restart seed, and that run is stopped after its first checkpoint
+    proc = cli("--seeds", 1, "--jobs", 1, "--no-progress", *common,
+               env=env | {"CGAN_TEST_DIVERGE": "1", "CGAN_TEST_STOP": str(restart1)})
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == -signal.SIGKILL, err[-3000:]
+    assert "Starting over in" in err
+    # the folder holds the restarted run: the seed cgan.train chose is the one study.restart_seeds expects
+    assert cgan.runfolder.saved_settings(seed1).seed == restart1 != 1
+    assert (seed1 / "checkpoints").is_dir() and not (seed1 / cgan.runfolder.EVALUATION_FILE).exists()
+    assert study.restart_point(seed1, study.Settings(seed=1), 1) == (study.Settings(seed=restart1), 1)
+    assert study.restart_point(seed1, study.Settings(seed=1), 0) == (study.Settings(seed=1), 0)
+    # run again, in processes of their own: seed 1 continues its restarted run, seed 3 diverges twice
+    log.unlink()
+    assert study.seed_command(seed1, 20, False, 1, 1)[3:9] == ["study", "--seeds", "1", "--restarts", "1", "--seed-dir"]
+    out = finish(cli("--seeds", 1, 2, 3, "--jobs", 2, *common,
+                     env=env | {"CGAN_TEST_DIVERGE": f"1 3 {restart3}"}))
+    checks = [tuple(map(int, line.split())) for line in log.read_text().splitlines()]
+    assert not [c for c in checks if c[0] == 1], "seed 1 was trained again"
+    first = [n for seed, n in checks if seed == restart1][0]
+    assert first >= 10, checks  # resumed from its checkpoint (a fresh run checks first after 1 iteration)
+    evaluation = json.loads((seed1 / cgan.runfolder.EVALUATION_FILE).read_text())
+    assert (evaluation["seed"], evaluation["trained_seed"], evaluation["restarts"]) == (1, restart1, 1)
+    assert evaluation["settings"]["seed"] == restart1 and evaluation["iterations"] == 20
+    assert (seed1 / "cgan-seed-1.png").is_file()
+    report = json.loads((figs / "study.json").read_text())
+    rows = {(r["seed"], r["variant"]): r for r in report["seeds"]}
+    assert sorted(rows) == sorted((s, v) for s in (1, 2) for v in (study.variant_name(None), study.variant_name(0.9)))
+    for variant in (study.variant_name(None), study.variant_name(0.9)):
+        assert (rows[1, variant]["trained_seed"], rows[1, variant]["restarts"]) == (restart1, 1)
+        assert "trained_seed" not in rows[2, variant] and "restarts" not in rows[2, variant]
+    [diverged] = report["diverged"]
+    assert (diverged["seed"], diverged["trained_seed"], diverged["restarts"]) == (3, restart3, 1)
+    md = (figs / "study.md").read_text()
+    assert f"- CGAN seed 1 diverged and was restarted as seed {restart1}; its numbers are that run's." in md
+    assert f"- CGAN seed 3 diverged, was restarted 1 time(s) (last as seed {restart3}) and diverged again" in md
+    assert f"restarted as seed {restart1}" in out
+    # run again: nothing is trained twice
+    log.unlink()
+    out = finish(cli("--seeds", 1, 2, 3, *common, env=env | {"CGAN_TEST_DIVERGE": f"1 3 {restart3}"}))
+    assert "trained and judged" not in out and not log.exists()
+
+
 def test_plain_gan_study(tmp_path):
     """--unconditional: the plain GAN's seeds are judged by coverage and Fréchet distance, and
     each picture is its one manifold."""
@@ -110,7 +188,7 @@ def test_plain_gan_study(tmp_path):
                "--iterations", 40, "--batch-size", 32, "--per-label", 20, "--ema", 0.9))
     report = json.loads((figs / "study.json").read_text())
     assert [(r["kind"], r["seed"], r["variant"]) for r in report["seeds"]] == [
-        ("gan", 3, study.FAITHFUL), ("gan", 3, study.variant_name(0.9))]
+        ("gan", 3, study.FINAL), ("gan", 3, study.variant_name(0.9))]
     assert set(report["reference"]["gan"]) == {"real test digits (ceiling)", "untrained GAN (floor)"}
     assert report["targets"] == [] and "accuracy_manifold" not in report["seeds"][0]
     assert 1 <= report["seeds"][0]["classes_over_5pct"] <= 10
@@ -139,7 +217,8 @@ def test_seed_picture_layout():
 def test_bad_study_arguments_are_refused(tmp_path):
     for args, message in ((["--seeds", 1, 1], "--seeds must be distinct"), (["--jobs", 0], "--jobs must be >= 1"),
                           (["--collect", tmp_path / "nothing"], "is not a folder"),
-                          (["--ema", 1.5], "ema_decay")):
+                          (["--ema", 1.5], "ema_decay"), (["--restarts", -1], "--restarts must be an integer >= 0"),
+                          (["--restarts", 1.5], "argument --restarts: invalid int value")):
         proc = cli(*args, "--runs-dir", tmp_path / "runs", "--figs-dir", tmp_path / "figs")
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 2 and message in err, err
@@ -222,7 +301,7 @@ def test_a_seeds_process_reads_its_settings_from_its_folder(tmp_path):
     """run_study hands each seed's process its settings in its folder's settings.json (no argv
     reprs); a folder that holds another run is refused before any process starts."""
     folder = tmp_path / "cgan-seed-1"
-    settings = study.Settings.published(seed=1, iterations=40, threads=1, ema_decay=(0.9,))
+    settings = study.Settings.figure_time(seed=1, iterations=40, threads=1, ema_decay=(0.9,))
     study.write_seed_settings(folder, settings)
     assert cgan.runfolder.saved_settings(folder) == settings
     command = study.seed_command(folder, 20, False)

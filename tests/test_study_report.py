@@ -1,5 +1,7 @@
 """The seed study's report: the summary over seeds, where the article's published figures
-fall in it, the averaged generator's targets, and what the README quotes of it."""
+fall in it, the averaged generator's targets, what the study folders' READMEs quote of it, and
+reports recorded by older code (the variant "article (faithful)", the preset "published") read
+in today's names."""
 import json
 from pathlib import Path
 
@@ -7,7 +9,8 @@ import numpy as np
 import pytest
 
 from cgan import study_report, study_tables
-from cgan.study import FAITHFUL, picture_name, variant_name
+from cgan.history import ADVICE
+from cgan.study import FINAL, picture_name, variant_name
 
 ROOT = Path(__file__).resolve().parents[1]
 AVERAGED = variant_name(0.999)
@@ -21,10 +24,10 @@ def row(accuracy_per_label, fd, fd_manifold):
             "accuracy_random_z": {"overall": float(np.mean(per_label)) - 0.01}}
 
 
-def evaluation(seed, faithful, averaged):
+def evaluation(seed, final, averaged):
     return {"kind": "cgan", "seed": seed, "iterations": 5000, "settings": {"threads": 1}, "machine": "test machine",
             "d_steps_per_iteration": 1.0, "g_steps_per_iteration": 1.25, "training_seconds": 600.0,
-            "rows": {FAITHFUL: faithful, AVERAGED: averaged}}
+            "rows": {FINAL: final, AVERAGED: averaged}}
 
 
 def article(accuracy_per_label, fd_manifold):
@@ -33,7 +36,7 @@ def article(accuracy_per_label, fd_manifold):
 
 
 def two_seeds(label_3=(0.97, 0.995), averaged_fd=(5.0, 6.0)):
-    """Faithful seeds: manifold accuracy 95% and 97%, FD 10 and 12. Averaged: every label at 99.9%
+    """Final G: manifold accuracy 95% and 97%, FD 10 and 12. Averaged: every label at 99.9%
     but label 3, FD as given."""
     def averaged(k):
         return row([0.999] * 3 + [label_3[k]] + [0.999] * 6, averaged_fd[k], 9.0)
@@ -45,7 +48,7 @@ def two_seeds(label_3=(0.97, 0.995), averaged_fd=(5.0, 6.0)):
 def gan_evaluation(seed, coverage):
     return {"kind": "gan", "seed": seed, "iterations": 5000, "settings": {"threads": 1}, "machine": "test machine",
             "d_steps_per_iteration": 1.0, "g_steps_per_iteration": 1.0, "training_seconds": 600.0,
-            "rows": {FAITHFUL: {"decay": None, "fd": 60.0 + seed, "coverage": coverage}}}
+            "rows": {FINAL: {"decay": None, "fd": 60.0 + seed, "coverage": coverage}}}
 
 
 def diverged(seed):
@@ -67,7 +70,8 @@ def test_targets_are_judged_on_means_over_seeds():
     assert missed["fd_ratio"] == pytest.approx(6 / 11) and not missed["fd_met"]
     lines = study_tables.target_lines({"targets": [met, missed]})
     assert lines[0].count(": met") == 3 and "not met" not in lines[0]
-    assert lines[1].count("**not met**") == 3 and "0.545× the faithful rows' 11.00 on the same seeds" in lines[1]
+    assert lines[1].count("**not met**") == 3
+    assert "Fréchet distance, random z: 6.00, 0.545× the final G rows' 11.00 on the same seeds" in lines[1]
     assert "the label with the lowest mean accuracy over seeds: 3, 92.50%" in lines[1]
 
 
@@ -75,7 +79,7 @@ def test_targets_sit_on_their_bounds_and_pair_the_seeds():
     # a mean exactly on a target meets it, whatever the floating-point sum gives (0.97 + 0.99 = 1.9599999...)
     (on,) = study_report.targets(two_seeds(label_3=(0.97, 0.99), averaged_fd=(5.0, 6.0)))
     assert on["labels_met"] and on["fd_met"]
-    # a third seed that kept no averaged generator counts for the faithful rows only, not for the ratio
+    # a third seed that kept no averaged generator counts for the final G rows only, not for the ratio
     third = evaluation(3, row([0.96] * 10, 40.0, 41.0), row([0.96] * 10, 1.0, 1.0))
     del third["rows"][AVERAGED]
     (paired,) = study_report.targets(two_seeds() + [third])
@@ -83,10 +87,10 @@ def test_targets_sit_on_their_bounds_and_pair_the_seeds():
     # a Fréchet distance that could not be measured is said, not divided
     broken = two_seeds()
     for e in broken:
-        e["rows"][FAITHFUL]["fd"] = float("nan")
+        e["rows"][FINAL]["fd"] = float("nan")
     (t,) = study_report.targets(broken)
     assert t["fd_ratio"] is None and not t["fd_met"]
-    assert "Fréchet distance not measured" in study_tables.target_lines({"targets": [t]})[0]
+    assert "Fréchet distance, random z: not measured" in study_tables.target_lines({"targets": [t]})[0]
 
 
 @pytest.mark.parametrize("accuracy, worst, fd, where", [
@@ -104,21 +108,21 @@ def test_where_the_article_falls_in_our_spread(accuracy, worst, fd, where):
     report = study_report.build_report(two_seeds(), {}, published, "test")
     accuracy_line, worst_line, fd_line = study_tables.article_position(report)
     assert accuracy_line == (f"- manifold accuracy: the article's {100 * accuracy:.1f}% is {where[0]} our 2 "
-                             "faithful seeds (95.0%–97.0%, mean 96.0%)")
+                             "seeds' final G (95.0%–97.0%, mean 96.0%)")
     assert worst_line.startswith(f"- worst label's manifold accuracy: the article's {100 * worst:.1f}% is {where[1]} "
-                                 "our 2 faithful seeds (95.0%–97.0%")
-    assert fd_line.startswith(f"- Fréchet distance of the manifolds: the article's {fd:.2f} is {where[2]} our 2 "
-                              "faithful seeds (11.00–13.00, mean 12.00; reading the published PNGs back blurs")
+                                 "our 2 seeds' final G (95.0%–97.0%")
+    assert fd_line.startswith(f"- Fréchet distance, manifold: the article's {fd:.2f} is {where[2]} our 2 "
+                              "seeds' final G (11.00–13.00, mean 12.00; reading the published PNGs back blurs")
     # without the article's figures, nothing is said about them
     assert study_tables.article_position(study_report.build_report(two_seeds(), {}, None, "test")) == []
 
 
 def test_one_seed_is_said_as_one():
     report = study_report.build_report(two_seeds()[:1], {}, article([0.99] * 10, 15.0), "test")
-    assert report["summary"][f"cgan: {FAITHFUL}"]["accuracy_manifold"]["sd"] is None
+    assert report["summary"][f"cgan: {FINAL}"]["accuracy_manifold"]["sd"] is None
     quote = study_tables.quote(report)
     assert "mean ± sd over one seed" in quote and "| 95.0% (one seed) |" in quote
-    assert "- manifold accuracy: the article's 99.0% is higher than our one faithful seed's (95.0%)" in quote
+    assert "- manifold accuracy: the article's 99.0% is higher than our one seed's final G (95.0%)" in quote
 
 
 def test_study_md_and_the_quote_say_where_the_article_falls_and_the_targets():
@@ -129,12 +133,12 @@ def test_study_md_and_the_quote_say_where_the_article_falls_and_the_targets():
         assert "The averaged generator (ours) against its targets (means over seeds):" in text
         assert "| the article's published figures (read back from its PNGs) | 99.0% |" in text
     assert quote.startswith("| CGAN, mean ± sd over 2 seeds (min–max) | accuracy, manifold |")
-    assert f"| {FAITHFUL} | 96.0% ± 1.4% (95.0%–97.0%) |" in quote
+    assert f"| {FINAL} | 96.0% ± 1.4% (95.0%–97.0%) |" in quote
 
 
 def test_a_diverged_seed_is_named_and_left_out_of_the_numbers():
     report = study_report.build_report(two_seeds() + [diverged(3)], {}, None, "test")
-    assert report["summary"][f"cgan: {FAITHFUL}"]["accuracy_manifold"]["n"] == 2
+    assert report["summary"][f"cgan: {FINAL}"]["accuracy_manifold"]["n"] == 2
     assert report["targets"][0]["seeds"] == 2
     line = ("- CGAN seed 3 diverged and is in none of these numbers (its newest checkpoint: iteration 1234): "
             "L_dis stayed under 1e-3")
@@ -150,14 +154,15 @@ def test_a_plain_gan_study_and_one_without_averages():
                                        {}, None, "test")
     assert report["targets"] == []
     quote = study_tables.quote(report)
-    assert quote.startswith("| plain GAN, mean ± sd over 2 seeds (min–max) | Fréchet distance | classes ≥ 5% |")
-    assert f"| {FAITHFUL} | 61.50 ± 0.71 (61.00–62.00) | 10.00 ± 0.00 (10.00–10.00) | 0.20 ± 0.14 (0.10–0.30) |" \
+    assert quote.startswith("| plain GAN, mean ± sd over 2 seeds (min–max) | Fréchet distance, random z | "
+                            "classes ≥ 5% |")
+    assert f"| {FINAL} | 61.50 ± 0.71 (61.00–62.00) | 10.00 ± 0.00 (10.00–10.00) | 0.20 ± 0.14 (0.10–0.30) |" \
         in quote
     assert "targets" not in quote and "article's published" not in quote
-    faithful_only = two_seeds()
-    for e in faithful_only:
+    final_only = two_seeds()
+    for e in final_only:
         del e["rows"][AVERAGED]
-    report = study_report.build_report(faithful_only, {}, None, "test")
+    report = study_report.build_report(final_only, {}, None, "test")
     assert report["targets"] == [] and "targets" not in study_tables.markdown(report)
 
 
@@ -180,19 +185,38 @@ def test_the_quote_keeps_the_kinds_asked_for():
         study_tables.quote(cgan_study, kinds=["gan"])
 
 
-STUDIES = [name for name in ("study", "study-published") if (ROOT / "figs" / name / "study.json").is_file()]
+STUDIES = [name for name in ("study", "study-figure-time") if (ROOT / "figs" / name / "study.json").is_file()]
+
+
+def test_both_committed_studies_are_there_under_their_names():
+    assert STUDIES == ["study", "study-figure-time"]
+    assert not (ROOT / "figs" / "study-published").exists()  # renamed on 2026-12-05
 
 
 @pytest.mark.parametrize("name", STUDIES)
 def test_the_readme_quotes_the_committed_study(name):
-    """The README's study tables and their lines about the article and the targets are the
-    committed figs/<study>/study.json's, as cgan.study_report.quote writes them."""
+    """The study folder's README (figs/<study>/README.md) quotes its study tables and their lines
+    about the article and the targets as cgan.study_report.quote writes them from the committed
+    figs/<study>/study.json."""
     report = json.loads((ROOT / "figs" / name / "study.json").read_text())
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "figs" / name / "README.md").read_text()
     start = f"<!-- {name} quote: cgan.study_report.quote(figs/{name}/study.json) -->\n"
     assert start in readme
     quoted = readme[readme.index(start) + len(start):readme.index(f"<!-- end of the {name} quote -->")]
     assert quoted.strip("\n") == study_tables.quote(report).strip("\n")
+
+
+@pytest.mark.parametrize("name", STUDIES)
+def test_the_committed_study_md_is_its_study_json_in_todays_names(name):
+    """study.md is cgan.study_tables.markdown of the committed study.json, which older code wrote
+    (its recorded names stay in it); the markdown says final G, never "faithful", and names the
+    preset figure-time."""
+    folder = ROOT / "figs" / name
+    report = json.loads((folder / "study.json").read_text())
+    md = (folder / "study.md").read_text()
+    assert md == study_tables.markdown(report)
+    assert "| final G |" in md and "faithful" not in md and "(preset published)" not in md
+    assert "Fréchet distance, random z" in md and "Fréchet distance, manifold" in md
 
 
 @pytest.mark.parametrize("name", STUDIES)
@@ -207,7 +231,7 @@ def test_the_committed_study_has_every_seeds_pictures_and_stays_under_8_mb(name)
 
 def gan_with_manifold(seed, shares):
     e = gan_evaluation(seed, [0.1] * 10)
-    e["rows"][FAITHFUL]["manifold_coverage"] = {"shares": shares, "smallest_share": min(shares),
+    e["rows"][FINAL]["manifold_coverage"] = {"shares": shares, "smallest_share": min(shares),
                                                 "classes_over_5pct": sum(s >= 0.05 for s in shares)}
     return e
 
@@ -216,17 +240,17 @@ def test_the_plain_gans_manifold_and_where_the_articles_figure_falls():
     seeds = [gan_with_manifold(1, [0.0, 0.02] + [0.12] * 8), gan_with_manifold(2, [0.02] + [1 / 9 - 0.02 / 9] * 9)]
     article = {"shares": [0.0756] + [0.1027] * 9, "classes_over_5pct": 10, "smallest_share": 0.0756}
     report = study_report.build_report(seeds, {}, None, "test", article_gan=article)
-    stats = report["summary"][f"gan: {FAITHFUL}"]
+    stats = report["summary"][f"gan: {FINAL}"]
     assert stats["manifold_classes_over_5pct"]["mean"] == 8.5 and stats["manifold_smallest_share"]["max"] == 0.02
     for text in (study_tables.quote(report), study_tables.markdown(report)):
         assert "| manifold: classes ≥ 5% | manifold: rarest class |" in text
         assert "| 8.50 ± 0.71 (8.00–9.00) | 1.0% ± 1.4% (0.0%–2.0%) |" in text
         assert "| the article's published figure (read back from its PNG) |  |  |  | 10 | 7.6% |" in text
         assert ("- classes at ≥ 5% of the manifold's 225 digits: the article's 10 is more than every one of our 2 "
-                "faithful seeds (8–9, mean 8.50)") in text
-        assert ("- the manifold's rarest class: the article's 7.6% is more than every one of our 2 faithful seeds "
+                "seeds' final G (8–9, mean 8.50)") in text
+        assert ("- the manifold's rarest class: the article's 7.6% is more than every one of our 2 seeds' final G "
                 "(0.0%–2.0%, mean 1.0%; ours read from their 8-bit pictures, the article's from its PNG)") in text
-    assert "| 1 | article (faithful) | 61.00 | 10 | 0.10 | 8 | 0.0% |" in study_tables.markdown(report)
+    assert "| 1 | final G | 61.00 | 10 | 0.10 | 8 | 0.0% |" in study_tables.markdown(report)
     # a study without the manifold's numbers keeps its columns as they were
     assert "manifold:" not in study_tables.quote(study_report.build_report([gan_evaluation(1, [0.1] * 10)], {}, None,
                                                                            "test"))
@@ -238,14 +262,90 @@ def test_the_report_names_the_settings_and_their_preset():
     def with_settings(settings):
         return [{**e, "settings": settings.to_dict()} for e in two_seeds()]
 
-    line = study_report.settings_line(with_settings(Settings.published(seed=1, threads=1, ema_decay=0.999)))
-    assert line == "Settings: k_step=10, lr_dis=0.001 (preset published); the rest as the article prints them."
+    line = study_report.settings_line(with_settings(Settings.figure_time(seed=1, threads=1, ema_decay=0.999)))
+    assert line == "Settings: k_step=10, lr_dis=0.001 (preset figure-time); the rest as the article prints them."
     assert study_report.settings_line(with_settings(Settings(seed=3))) == \
         "Settings: the article's printed code (cgan's defaults, preset printed)."
     assert study_report.settings_line(with_settings(Settings(lr_gen=1e-3))) == \
         "Settings: lr_gen=0.001 (no preset); the rest as the article prints them."
-    mixed = with_settings(Settings())[:1] + with_settings(Settings.published())[1:]
+    mixed = with_settings(Settings())[:1] + with_settings(Settings.figure_time())[1:]
     assert study_report.settings_line(mixed).startswith("Settings: the seeds differ in their settings")
-    report = study_report.build_report(with_settings(Settings.published()), {}, None, "test")
-    assert "(preset published)" in study_tables.markdown(report)
+    report = study_report.build_report(with_settings(Settings.figure_time()), {}, None, "test")
+    assert "(preset figure-time)" in study_tables.markdown(report)
     assert "preset" not in study_tables.quote(report, kinds=["cgan"])  # the quote leaves the settings to its reader
+
+
+def test_a_diverged_seed_says_its_diagnosis_and_the_advice_once_as_it_stands():
+    """A diverged seed's recorded message ends in the advice of the code that trained it (older
+    code advised "restarts=1", which is no setting): the report says each seed's diagnosis, then
+    today's cgan.history.ADVICE once, after the list."""
+    stale = ("the discriminator has won for 5 periods, so training has stopped moving. As the article advises: "
+             "slow the discriminator down (a smaller lr_dis, e.g. --set lr_dis=5e-5) or start again (another seed, "
+             "or restarts=1 to do so automatically).")
+    seeds = two_seeds() + [{**diverged(3), "diverged": stale}, {**diverged(4), "diverged": stale}]
+    report = study_report.build_report(seeds, {}, None, "test")
+    assert report["diverged"][0]["message"] == stale  # the record keeps what was recorded
+    for text in (study_tables.quote(report), study_tables.markdown(report)):
+        assert "restarts=1" not in text and text.count(ADVICE) == 1 and text.count("As the article advises") == 1
+        seed_3 = ("- CGAN seed 3 diverged and is in none of these numbers (its newest checkpoint: iteration 1234): "
+                  "the discriminator has won for 5 periods, so training has stopped moving.\n")
+        assert seed_3 in text and "- CGAN seed 4 diverged" in text
+        assert text.index("- CGAN seed 4 diverged") < text.index(ADVICE)  # after the list
+        assert f"training has stopped moving.\n\n{ADVICE}\n" in text
+    assert ADVICE not in study_tables.markdown(study_report.build_report(two_seeds(), {}, None, "test"))
+
+
+def old_names(report):
+    """``report`` as older code recorded it: the variant "article (faithful)", the target's
+    fd_faithful, the preset "published"."""
+    old = "article (faithful)"
+    report = json.loads(json.dumps(report).replace(f'"{FINAL}"', f'"{old}"').replace(f': {FINAL}"', f': {old}"')
+                        .replace('"fd_final"', '"fd_faithful"').replace("(preset figure-time)", "(preset published)"))
+    assert f"cgan: {old}" in report["summary"] and report["seeds"][0]["variant"] == old
+    assert "fd_faithful" in report["targets"][0] and old in report["evaluations"][0]["rows"]
+    return report
+
+
+def test_a_report_recorded_in_older_names_renders_in_todays():
+    from cgan.settings import Settings
+
+    seeds = [{**e, "settings": Settings.figure_time(seed=1, threads=1).to_dict()}
+             for e in two_seeds() + [gan_evaluation(1, [0.1] * 10)]]
+    report = study_report.build_report(seeds, {}, article([0.99] * 10, 15.0), "test")
+    assert f"cgan: {FINAL}" in report["summary"] and "fd_final" in report["targets"][0]
+    old = old_names(report)
+    assert study_tables.markdown(old) == study_tables.markdown(report)
+    assert study_tables.quote(old) == study_tables.quote(report)
+    assert study_tables.article_position(old) == study_tables.article_position(report) != []
+    assert study_tables.target_lines(old) == study_tables.target_lines(report)
+    assert study_tables.final_summary(old, "cgan") == study_tables.final_summary(report, "cgan") == \
+        report["summary"][f"cgan: {FINAL}"]
+    assert study_tables.final_summary(report, "vae") is None
+    md = study_tables.markdown(old)
+    assert "faithful" not in md and "| final G |" in md and "(preset figure-time)" in md
+    # seeds judged by older code (their evaluation.json) are collected under today's names
+    again = study_report.build_report(old["evaluations"], {}, None, "test")
+    assert f"cgan: {FINAL}" in again["summary"] and "fd_final" in again["targets"][0]
+    assert again["targets"] == study_report.targets(old["evaluations"]) == report["targets"]
+
+
+def test_a_range_whose_ends_are_equal_is_said_once():
+    seeds = [gan_with_manifold(1, [0.02] + [0.98 / 9] * 9), gan_with_manifold(2, [0.03] + [0.97 / 9] * 9)]
+    article_gan = {"shares": [0.0756] + [0.1027] * 9, "classes_over_5pct": 10, "smallest_share": 0.0756}
+    text = study_tables.quote(study_report.build_report(seeds, {}, None, "test", article_gan=article_gan))
+    assert ("- classes at ≥ 5% of the manifold's 225 digits: the article's 10 is more than every one of our 2 seeds' "
+            "final G (9 in each)") in text
+    assert "9–9" not in text
+
+
+def test_rewrite_markdown_renders_study_md_from_study_json_alone(tmp_path):
+    report = old_names(study_report.build_report(two_seeds() + [diverged(3)], {}, article([0.99] * 10, 15.0),
+                                                 "python -m cgan study"))
+    (tmp_path / "study.json").write_text(json.dumps(report, indent=1))
+    (tmp_path / "study.md").write_text("stale")
+    before = (tmp_path / "study.json").read_bytes()
+    text = study_report.rewrite_markdown(tmp_path)
+    assert text == (tmp_path / "study.md").read_text() == study_tables.markdown(report)
+    assert (tmp_path / "study.json").read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [
+        "study.json", "study.md"]
+    assert "| final G |" in text and "faithful" not in text
