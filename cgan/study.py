@@ -77,12 +77,13 @@ def seed_dir(runs_dir: str | os.PathLike, kind: str, seed: int) -> Path:
 
 def restart_seeds(seed: int, restarts: int) -> list[int]:
     """The seeds a run started as ``seed`` trains with, restart after restart: ``[seed, first
-    restart's, ...]``. This mirrors :func:`cgan.training.train`'s new seed (which does the
-    restarting) only to recognise a restarted run in a seed's folder; the study's tests check
-    that the two agree."""
+    restart's, ...]``, by :func:`cgan.training.restart_seed`, the rule :func:`cgan.training.train`
+    restarts with; the study uses the chain to recognise a restarted run in a seed's folder."""
+    from .training import restart_seed
+
     seeds = [seed]
     for _ in range(restarts):
-        seeds.append(int(np.random.SeedSequence(seeds[-1]).generate_state(1)[0] % 2**31))
+        seeds.append(restart_seed(seeds[-1]))
     return seeds
 
 

@@ -149,6 +149,12 @@ def prepare(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/
     return trainer
 
 
+def restart_seed(seed: int | None) -> int:
+    """The seed a diverged run that was seeded ``seed`` starts over with (:func:`train`'s
+    ``restarts``); the seed study follows the same chain to recognise a restarted run."""
+    return int(np.random.SeedSequence(seed).generate_state(1)[0] % 2**31)
+
+
 def train(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cgan",
           figs_dir: str | os.PathLike | None = None, resume: bool = True, overwrite: bool = False,
           progress: bool = True, on_snapshot: Callable[[int, np.ndarray], None] | None = None,
@@ -178,7 +184,7 @@ def train(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cg
             if not isinstance(exc, TrainingDiverged) or restarts == 0:
                 raise
             restarts -= 1
-            new_seed = int(np.random.SeedSequence(settings.seed).generate_state(1)[0] % 2**31)
+            new_seed = restart_seed(settings.seed)
             warnings.warn(f"{exc} Starting over in {run_dir} with seed {new_seed}.")
             settings, resume, overwrite = settings.replace(seed=new_seed), False, True
     trainer.finish(figs_dir)
