@@ -67,11 +67,12 @@ def default_dirs(command: str, preset: str = "printed") -> tuple[str, str]:
     ``runs``/``figs`` and ``runs/study``/``figs/study`` at the printed settings; a preset's
     beside them, under its name (an alias's preset's: ``published`` and ``figure-time`` both give
     ``runs/figure-time``/``figs/figure-time``, ``runs/study-figure-time``/``figs/study-figure-time``)."""
-    runs, figs = {"figures": ("runs", "figs"), "study": ("runs/study", "figs/study")}[command]
+    runs, figs = {"figures": ("runs", "figs"), "study": ("runs/study", "figs/study"),
+                  "sweep": ("runs/sweep", "figs/sweep")}[command]
     preset = preset_name(preset)
     if preset == "printed":
         return runs, figs
-    sep = "-" if command == "study" else "/"
+    sep = "/" if command == "figures" else "-"
     return f"{runs}{sep}{preset}", f"{figs}{sep}{preset}"
 
 
@@ -143,15 +144,19 @@ def _study(args: argparse.Namespace, argv: list[str]) -> int:
         # with --restarts, --seeds S is the seed asked for: the folder may hold one of its restarts
         settings = saved_settings(folder)
         settings = settings.replace(seed=args.seeds[0]) if args.restarts else settings
-        study.study_one(settings, folder, args.per_label, args.parzen, not args.no_progress, args.restarts)
+        study.study_one(settings, folder, args.per_label, args.parzen, not args.no_progress, args.restarts,
+                        judge=not args.no_judge)
         return 0
     figs_dir, runs_dir = Path(args.figs_dir), Path(args.runs_dir)
+    if args.grid is not None or args.no_judge:
+        return _sweep(args, argv)
     if not args.collect:
         args.seed = None
         base = _settings(args, conditional=not args.unconditional, ema_decay=tuple(args.ema) or None)
         threads = base.threads if "threads" in dict(args.set) else None  # the user's choice wins
         failed = study.run_study(base, args.seeds, runs_dir, args.per_label, args.parzen, args.jobs, threads,
-                                 progress=not args.no_progress, restarts=args.restarts)
+                                 progress=not args.no_progress, restarts=args.restarts, engine=args.engine,
+                                 address=args.address)
         if failed:
             print(f"python -m cgan study: error: seeds {failed} failed (see above); run the command again to "
                   "resume them", file=sys.stderr)
@@ -163,6 +168,43 @@ def _study(args: argparse.Namespace, argv: list[str]) -> int:
     report = study_report.write_report(study_report.collect(folders), figs_dir, runs_dir,
                                        "python -m cgan " + " ".join(argv), args.article_figs)
     print(study_report.markdown(report))
+    return 0
+
+
+def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
+    """``study --grid ...`` (or ``--no-judge``): every cell's seeds through one engine, then the
+    divergence report (``--no-judge``) or a study report a cell."""
+    from . import study, study_report, sweep, sweep_report
+
+    if args.collect:
+        raise ValueError("--collect merges judged seed folders; a sweep reports from its --runs-dir: run the "
+                         "same command again (it trains nothing that is done)")
+    grid = sweep.parse_grid(args.grid or [])
+    args.seed = None
+    base = _settings(args, conditional=not args.unconditional, ema_decay=tuple(args.ema) or None)
+    threads = base.threads if "threads" in dict(args.set) else None
+    runs_dir, figs_dir = Path(args.runs_dir), Path(args.figs_dir)
+    tasks = sweep.tasks(base, grid, args.seeds, runs_dir)
+    judge = not args.no_judge
+    failed = study.run_seeds(tasks, args.per_label, args.parzen, args.jobs, threads, not args.no_progress,
+                             args.restarts, judge, args.engine, args.address)
+    if failed:
+        print("python -m cgan study: error: " + ", ".join(str(folder) for _, folder in failed)
+              + " failed (see above); run the command again to resume them", file=sys.stderr)
+        return 1
+    if args.no_report:
+        return 0
+    command = "python -m cgan " + " ".join(argv)
+    if not judge:
+        report = sweep_report.write_report(sweep_report.build_report(base, grid, tasks, command), figs_dir)
+        print(sweep_report.markdown(report))
+        return 0
+    for cell in sweep.cells(grid):
+        name = sweep.cell_name(cell)
+        folders = [folder for settings, folder in tasks if folder.parent == runs_dir / name]
+        report = study_report.write_report(study_report.collect(folders), figs_dir / name, runs_dir / name, command,
+                                           args.article_figs)
+        print(f"## {name}\n\n" + study_report.markdown(report))
     return 0
 
 
@@ -218,6 +260,20 @@ def main(argv: list[str] | None = None) -> int:
                    help="a seed that diverges starts over in its folder with a new seed (as train --restarts), "
                         "up to N times; the report says which seed it finished with (default 0: it is "
                         "reported as diverged)")
+    p.add_argument("--grid", action="append", metavar="NAME=V1,V2", default=None,
+                   help="a sweep: train the seeds at every combination of these settings' values (repeat for "
+                        "each setting, e.g. --grid lr_dis=1e-4,1e-3 --grid k_step=5,10); run folders "
+                        "RUNS/<cell>/, reports FIGS/<cell>/ (default runs/sweep, figs/sweep)")
+    p.add_argument("--no-judge", action="store_true",
+                   help="only train: record whether each seed diverged (and from which iteration the "
+                        "discriminator had won); the report is the divergence rate a cell with its 95%% "
+                        "Wilson interval (FIGS/stability.md, .json, .png)")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: processes on this machine (the default); dask: a task a seed on a Dask "
+                        "cluster (pip install -e .[dask]), a LocalCluster of --jobs workers unless --address")
+    p.add_argument("--address", metavar="tcp://HOST:PORT",
+                   help="with --engine dask: the scheduler of a running Dask cluster, whose workers offer the "
+                        "resource cpus (dask worker ... --resources cpus=N)")
     p.add_argument("--seed-dir", metavar="DIR", help=argparse.SUPPRESS)  # one seed's process (cgan.study.run_study)
 
     p = sub.add_parser("web", help="write the static page's weight files (web/weights/*.js) from the shipped "
@@ -241,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             parser.error(f"--preset {args.preset!r} is unknown; {str(exc).split('; ', 1)[1]}")
     if args.command in ("study", "figures"):
-        runs, figs = default_dirs(args.command, args.preset)
+        sweeping = args.command == "study" and (args.grid is not None or args.no_judge)
+        runs, figs = default_dirs("sweep" if sweeping else args.command, args.preset)
         args.runs_dir = args.runs_dir or runs
         args.figs_dir = args.figs_dir or figs
     if args.command == "train" and args.run_dir is None:  # beside the figures command's run of the same model

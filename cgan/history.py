@@ -18,7 +18,16 @@ ADVICE = ("As the article advises: slow the discriminator down (a smaller lr_dis
 
 class TrainingDiverged(RuntimeError):
     """The run stopped moving: a loss became NaN or infinite, or the discriminator
-    won from the start. The run folder keeps the last good checkpoint."""
+    won from the start. The run folder keeps the last good checkpoint.
+
+    ``iteration``: the iteration at which the run was stopped; ``stalled_from``: for a
+    discriminator that won, the first iteration of its unbroken run of won iterations
+    (:meth:`History.stalled_from`), else None."""
+
+    def __init__(self, message: str, iteration: int | None = None, stalled_from: int | None = None):
+        super().__init__(message)
+        self.iteration = iteration
+        self.stalled_from = stalled_from
 
 
 @dataclass
@@ -32,7 +41,8 @@ class History:
     def add(self, iteration: int, l_d: float, d_steps: int, g_steps: int) -> None:
         """Book one iteration; a NaN or infinite L_dis raises :class:`TrainingDiverged`."""
         if not np.isfinite(l_d):
-            raise TrainingDiverged(f"L_dis became {l_d} at iteration {iteration}: the run diverged. {ADVICE}")
+            raise TrainingDiverged(f"L_dis became {l_d} at iteration {iteration}: the run diverged. {ADVICE}",
+                                   iteration=iteration)
         self.l_dis.append(l_d)
         self.d_steps.append(d_steps)
         self.g_steps.append(g_steps)
@@ -48,7 +58,19 @@ class History:
             raise TrainingDiverged(
                 f"the discriminator has won for {s.stall_periods} periods (iterations {len(self.l_dis) - n}-"
                 f"{len(self.l_dis) - 1}: L_dis < {s.stall_loss} after {s.k_step} generator steps each), so "
-                f"training has stopped moving. {ADVICE}")
+                f"training has stopped moving. {ADVICE}",
+                iteration=len(self.l_dis) - 1, stalled_from=self.stalled_from(s))
+
+    def stalled_from(self, s: Settings) -> int | None:
+        """The first iteration of the unbroken run of iterations, up to the last, in which the
+        discriminator won (all ``k_step`` generator steps spent, ``L_dis < stall_loss``
+        still); None if the last iteration was not one."""
+        first = None
+        for i in range(len(self.l_dis) - 1, -1, -1):
+            if self.g_steps[i] != s.k_step or self.l_dis[i] >= s.stall_loss:
+                break
+            first = i
+        return first
 
 
 class Stopwatch:

@@ -39,7 +39,6 @@ import json
 import math
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -59,6 +58,7 @@ FORMER_VARIANTS = {"article (faithful)": FINAL}
 TARGET_ACCURACY = 0.995        # manifold accuracy
 TARGET_LABEL_ACCURACY = 0.98   # no label's manifold accuracy under this
 TARGET_FD_RATIO = 0.5          # Fréchet distance (random z) at most this share of the final G rows'
+UNJUDGED = "not_judged"         # an evaluation.json key: the run trained to the end, judged by nothing (--no-judge)
 TOLERANCE = 1e-9               # floating-point slack when a mean sits on a target
 # Measured on 2 cores (benchmarks/README.md, "Seed study"): two 1-thread trainings side by side
 # finish two seeds sooner than one 2-thread training does them in turn.
@@ -206,12 +206,14 @@ def picture_name(kind: str, seed: int, decay: float | None) -> str:
 
 
 def read_evaluation(run_dir: Path, settings: Settings, per_label: int, parzen: bool,
-                    restarts: int = 0) -> dict | None:
+                    restarts: int = 0, judge: bool = True) -> dict | None:
     """A seed's stored evaluation, if it judged the final generator of a run with these
     settings (those that change the math, and the iterations) with these options; or the
     record that such a run diverged, if it took at least ``restarts`` restarts (with fewer,
     the seed is not done: it starts over now). A restarted run counts as the seed asked for
-    (``settings.seed``, its record's ``seed``) with its own seed (the record's ``trained_seed``)."""
+    (``settings.seed``, its record's ``seed``) with its own seed (the record's ``trained_seed``).
+    With ``judge=False`` (a sweep's ``--no-judge``), a record of a run trained to the end
+    without judging (:data:`UNJUDGED`) is enough, whatever its ``per_label`` and ``parzen``."""
     from .runfolder import EVALUATION_FILE
 
     file = run_dir / EVALUATION_FILE
@@ -221,11 +223,14 @@ def read_evaluation(run_dir: Path, settings: Settings, per_label: int, parzen: b
     judged = Settings.from_dict(evaluation["settings"])
     trained = settings.replace(seed=evaluation.get("trained_seed", settings.seed))
     if (evaluation.get("seed") != settings.seed or settings_differ(judged, trained)
-            or judged.iterations != settings.iterations
-            or evaluation.get("per_label") != per_label or evaluation.get("parzen") != parzen):
+            or judged.iterations != settings.iterations):
         return None
     if evaluation.get("diverged"):
         return evaluation if evaluation.get("restarts", 0) >= restarts else None
+    if evaluation.get(UNJUDGED) and judge:
+        return None
+    if judge and (evaluation.get("per_label") != per_label or evaluation.get("parzen") != parzen):
+        return None
     generator = run_dir / "generator.npz"
     if not generator.is_file() or file.stat().st_mtime < generator.stat().st_mtime:
         return None
@@ -233,17 +238,20 @@ def read_evaluation(run_dir: Path, settings: Settings, per_label: int, parzen: b
 
 
 def study_seed(settings: Settings, run_dir: Path, per_label: int, parzen: bool, progress: bool = False,
-               restarts: int = 0) -> dict:
+               restarts: int = 0, judge: bool = True) -> dict:
     """One seed of the study, from wherever it stopped: train, then judge. A run that
     diverges starts over in ``run_dir`` with a new seed, up to ``restarts`` times
     (:func:`cgan.training.train`; a restarted run that was stopped continues:
     :func:`restart_point`); the seed's ``evaluation.json`` then says so
-    (:func:`restart_fields`). A run that still diverges is recorded as such and not judged."""
+    (:func:`restart_fields`). A run that still diverges is recorded as such, with the
+    iteration it was stopped at (``diverged_at``) and, if the discriminator had won, the first
+    iteration of its win (``stalled_from``), and not judged. With ``judge=False`` a run
+    trained to the end is recorded as such (:data:`UNJUDGED`), not judged."""
     from .checkpoints import latest_state
     from .history import TrainingDiverged
     from .runfolder import EVALUATION_FILE
 
-    done = read_evaluation(run_dir, settings, per_label, parzen, restarts)
+    done = read_evaluation(run_dir, settings, per_label, parzen, restarts, judge)
     if done is not None:
         return done
     start, taken = restart_point(run_dir, settings, restarts)
@@ -254,12 +262,34 @@ def study_seed(settings: Settings, run_dir: Path, per_label: int, parzen: bool, 
         evaluation = {"seed": settings.seed, **restart_fields(trained_seed, taken), "kind": settings.kind,
                       "settings": settings.replace(seed=trained_seed).to_dict(),
                       "iterations": latest_state(run_dir)["iteration"], "per_label": per_label, "parzen": parzen,
-                      "diverged": str(exc), "machine": machine(), "rows": {}}
+                      "diverged": str(exc), "diverged_at": exc.iteration, "stalled_from": exc.stalled_from,
+                      "machine": machine(), "rows": {}}
         with atomic_path(run_dir / EVALUATION_FILE) as tmp:
             tmp.write_text(json.dumps(evaluation, indent=1))
         return evaluation
     trained_seed, taken = _trained_seed(run_dir, settings.seed, restarts)
+    if not judge:
+        return record_unjudged(run_dir, settings.seed, taken)
     return judge_seed(run_dir, per_label, parzen, started_as=settings.seed, restarts=taken)
+
+
+def record_unjudged(run_dir: Path, started_as: int, restarts: int = 0) -> dict:
+    """The record of a run trained to the end and not judged (``--no-judge``): that it did not
+    diverge, its steps per iteration and its training time; written to ``evaluation.json``."""
+    from .checkpoints import latest_state
+    from .runfolder import EVALUATION_FILE, saved_settings
+
+    settings = saved_settings(run_dir)
+    state = latest_state(run_dir)
+    history = state["history"]
+    evaluation = {"seed": started_as, **restart_fields(settings.seed, restarts), "kind": settings.kind,
+                  UNJUDGED: True, "iterations": state["iteration"], "settings": settings.to_dict(),
+                  "d_steps_per_iteration": float(np.mean(history["d_steps"])),
+                  "g_steps_per_iteration": float(np.mean(history["g_steps"])),
+                  "training_seconds": float(state.get("elapsed", math.nan)), "machine": machine(), "rows": {}}
+    with atomic_path(run_dir / EVALUATION_FILE) as tmp:
+        tmp.write_text(json.dumps(evaluation, indent=1))
+    return evaluation
 
 
 def _trained_seed(run_dir: Path, seed: int, restarts: int) -> tuple[int, int]:
@@ -304,31 +334,20 @@ def reference_rows(kind: str, per_label: int, parzen: bool, cache_dir: Path) -> 
 
 
 # -- the study: seeds in turn, or side by side in processes of their own ---------------------
-def run_jobs(commands: list[list[str]], jobs: int) -> list[int]:
-    """Run the commands, ``jobs`` at a time; returns their exit codes, in order."""
-    pending = list(enumerate(commands))
-    running: dict[int, subprocess.Popen] = {}
-    codes = [0] * len(commands)
-    while pending or running:
-        while pending and len(running) < jobs:
-            index, command = pending.pop(0)
-            running[index] = subprocess.Popen(command)
-        time.sleep(0.5)
-        for index, proc in list(running.items()):
-            if proc.poll() is not None:
-                codes[index] = proc.returncode
-                del running[index]
-    return codes
-
-
 def seed_command(run_dir: Path, per_label: int, parzen: bool, seed: int | None = None,
-                 restarts: int = 0) -> list[str]:
+                 restarts: int = 0, judge: bool = True) -> list[str]:
     """The command that trains and judges one seed in a process of its own: it reads the
     seed's settings from ``run_dir/settings.json``. With ``restarts``, it also carries the
     seed asked for (``seed``: the folder may hold one of its restarts, :func:`restart_point`)."""
+    return [sys.executable, "-m", "cgan", *seed_args(run_dir, per_label, parzen, seed, restarts, judge)]
+
+
+def seed_args(run_dir: Path, per_label: int, parzen: bool, seed: int | None = None, restarts: int = 0,
+              judge: bool = True) -> list[str]:
+    """:func:`seed_command`'s arguments after ``python -m cgan``."""
     again = ["--seeds", str(seed), "--restarts", str(restarts)] if restarts else []
-    return [sys.executable, "-m", "cgan", "study", *again, "--seed-dir", str(run_dir), "--per-label", str(per_label),
-            *(["--parzen"] if parzen else []), "--no-progress", "--no-report"]
+    return ["study", *again, "--seed-dir", str(run_dir), "--per-label", str(per_label),
+            *(["--parzen"] if parzen else []), *([] if judge else ["--no-judge"]), "--no-progress", "--no-report"]
 
 
 def write_seed_settings(run_dir: Path, settings: Settings) -> None:
@@ -347,42 +366,83 @@ def write_seed_settings(run_dir: Path, settings: Settings) -> None:
 
 def run_study(base: Settings, seeds: list[int], runs_dir: str | os.PathLike, per_label: int = 1000,
               parzen: bool = False, jobs: int | None = None, threads: int | None = None,
-              progress: bool = True, restarts: int = 0) -> list[int]:
+              progress: bool = True, restarts: int = 0, judge: bool = True, engine: str = "local",
+              address: str | None = None) -> list[int]:
     """Train and judge each seed of ``seeds`` at ``base``'s settings that has no judgement yet
-    (:func:`read_evaluation`), in ``runs_dir/<kind>-seed-<seed>``; a seed that diverges starts
-    over with a new seed up to ``restarts`` times (:func:`study_seed`). With more than one job
-    (:func:`plan`), each seed runs in a process of its own with ``threads`` TensorFlow threads
-    (default: the cores split between the jobs), reading its settings from its folder.
-    Returns the seeds whose process failed."""
-    from . import checks
-
-    checks.integer("restarts", restarts, 0)
+    (:func:`read_evaluation`), in ``runs_dir/<kind>-seed-<seed>`` (:func:`run_seeds`).
+    Returns the seeds that failed."""
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"--seeds must be distinct, got {seeds}")
-    folders = {seed: seed_dir(runs_dir, base.kind, seed) for seed in seeds}
-    pending = [seed for seed, folder in folders.items()
-               if read_evaluation(folder, base.replace(seed=seed), per_label, parzen, restarts) is None]
+    tasks = [(base.replace(seed=seed), seed_dir(runs_dir, base.kind, seed)) for seed in seeds]
+    failed = run_seeds(tasks, per_label, parzen, jobs, threads, progress, restarts, judge, engine, address)
+    return [settings.seed for settings, _ in failed]
+
+
+def run_seeds(tasks: list[tuple[Settings, Path]], per_label: int = 1000, parzen: bool = False,
+              jobs: int | None = None, threads: int | None = None, progress: bool = True, restarts: int = 0,
+              judge: bool = True, engine: str = "local", address: str | None = None) -> list[tuple[Settings, Path]]:
+    """Train and judge (or with ``judge=False`` only train) each ``(settings, run folder)`` that
+    has no record yet (:func:`read_evaluation`); a seed that diverges starts over with a new
+    seed up to ``restarts`` times (:func:`study_seed`). One job (``engine="local"``) trains the
+    seeds in turn in this process, carrying on past a seed that fails. Otherwise each seed runs
+    as :func:`seed_command` with ``threads`` TensorFlow threads (default: the cores split
+    between the jobs, :func:`plan`), reading its settings from its folder: ``jobs`` at a time on
+    this machine (:func:`cgan.engines.run_local`), or as tasks on a Dask cluster
+    (:func:`cgan.engines.run_dask`: at ``address``, or ``jobs`` local workers).
+    Returns the tasks that failed."""
+    from . import checks, engines
+
+    checks.integer("restarts", restarts, 0)
+    if engine not in engines.ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(engines.ENGINES)}, got {engine!r}")
+    if address is not None and engine != "dask":
+        raise ValueError(f"--address is the address of a Dask scheduler: it needs --engine dask, not {engine!r}")
+    pending = [(s, f) for s, f in tasks if read_evaluation(f, s, per_label, parzen, restarts, judge) is None]
     jobs, planned = plan(max(len(pending), 1), jobs)
-    if jobs > 1:
-        threads = planned if threads is None else threads
-        for seed in pending:  # the run to train: the seed, or the restart of it that its folder holds
-            start, _ = restart_point(folders[seed], base.replace(seed=seed), restarts)
-            write_seed_settings(folders[seed], start.replace(threads=threads))
-        print(f"study: {len(pending)} seeds, {jobs} at a time, {threads} TensorFlow thread(s) each")
-        codes = run_jobs([seed_command(folders[seed], per_label, parzen, seed, restarts) for seed in pending], jobs)
-        return [seed for seed, code in zip(pending, codes) if code != 0]
-    for seed in pending:
-        settings = base.replace(seed=seed) if threads is None else base.replace(seed=seed, threads=threads)
-        study_one(settings, folders[seed], per_label, parzen, progress, restarts)
-    return []
+    if jobs == 1 and engine == "local":
+        return [task for task in pending if not _study_in_turn(task, threads, per_label, parzen, progress, restarts,
+                                                               judge)]
+    threads = (planned if address is None else THREADS_PER_JOB) if threads is None else threads
+    starts = []
+    for settings, folder in pending:  # the run to train: the seed, or the restart of it that its folder holds
+        start, _ = restart_point(folder, settings, restarts)
+        starts.append(start.replace(threads=threads))
+        write_seed_settings(folder, starts[-1])
+    where = f"on the Dask scheduler at {address}" if address else (
+        f"on a local Dask cluster of {jobs} workers" if engine == "dask" else f"{jobs} at a time")
+    print(f"study: {len(pending)} seeds, {where}, {threads} TensorFlow thread(s) each")
+    if engine == "dask":
+        codes = engines.run_dask([(seed_args(f, per_label, parzen, s.seed, restarts, judge), f,
+                                   json.dumps(start.to_dict(), indent=1))
+                                  for (s, f), start in zip(pending, starts)], threads, address, jobs)
+    else:
+        codes = engines.run_local([seed_command(f, per_label, parzen, s.seed, restarts, judge) for s, f in pending],
+                                  jobs)
+    return [task for task, code in zip(pending, codes) if code != 0]
+
+
+def _study_in_turn(task: tuple[Settings, Path], threads: int | None, per_label: int, parzen: bool, progress: bool,
+                   restarts: int, judge: bool) -> bool:
+    """One seed of a one-job study, in this process; a seed that fails is said and the study
+    goes on (as when seeds run in processes of their own). True if it succeeded."""
+    settings, folder = task
+    settings = settings if threads is None else settings.replace(threads=threads)
+    try:
+        study_one(settings, folder, per_label, parzen, progress, restarts, judge)
+    except Exception as exc:  # noqa: BLE001 -- any failure of one seed; KeyboardInterrupt still stops the study
+        print(f"study: {settings.kind} seed {settings.seed} failed in {folder}: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return False
+    return True
 
 
 def study_one(settings: Settings, run_dir: Path, per_label: int, parzen: bool, progress: bool = True,
-              restarts: int = 0) -> dict:
+              restarts: int = 0, judge: bool = True) -> dict:
     """:func:`study_seed`, saying what became of the seed."""
     start = time.perf_counter()
-    evaluation = study_seed(settings, run_dir, per_label, parzen, progress=progress, restarts=restarts)
-    done = f"diverged ({evaluation['diverged']})" if evaluation.get("diverged") else "trained and judged"
+    evaluation = study_seed(settings, run_dir, per_label, parzen, progress=progress, restarts=restarts, judge=judge)
+    done = (f"diverged ({evaluation['diverged']})" if evaluation.get("diverged")
+            else "trained (not judged)" if evaluation.get(UNJUDGED) else "trained and judged")
     if evaluation.get("restarts"):
         done += (f" (restarted {evaluation['restarts']} time(s) after it diverged; last as seed "
                  f"{evaluation['trained_seed']})")
