@@ -20,9 +20,10 @@ setup(
         "tensorboard",
     ],
     extras_require={
+        "dask": ["dask[distributed]>=2026.8"],
         "notebook": ["jupyterlab", "notebook", "ipywidgets", "ipykernel", "nbclient", "nbformat", "papermill"],
         "test": ["pytest", "hypothesis", "selenium", "ipywidgets", "ipykernel", "nbclient", "nbformat", "papermill",
-                 "jupyterlab"],
+                 "jupyterlab", "dask[distributed]>=2026.8"],
     },
     entry_points={"console_scripts": ["cgan=cgan.__main__:run"]},
     license="MIT",

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import platform
 import resource
 import subprocess
@@ -48,6 +47,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import cgan  # noqa: E402
 from cgan import tf  # noqa: E402
+from cgan import statefile  # noqa: E402
 from cgan.data import mnist_path  # noqa: E402
 from cgan.manifold import batch_titles, write_gif  # noqa: E402
 
@@ -258,8 +258,7 @@ def main(argv: list[str] | None = None) -> dict:
     mean_steps = None
     ckpts = sorted((Path(args.run_dir) / "checkpoints").glob("ckpt-*[0-9]"))
     if ckpts:
-        with open(ckpts[-1] / "state.pkl", "rb") as fh:
-            h = pickle.load(fh)["history"]
+        h = statefile.read(ckpts[-1])["history"]
         mean_steps = {"iterations": len(h["d_steps"]), "d": float(np.mean(h["d_steps"])),
                       "g": float(np.mean(h["g_steps"])), "run_dir": args.run_dir}
 

@@ -27,6 +27,7 @@ _EXPORTS = {
     "RunFolderFull": "files",
     "Trainer": "training", "prepare": "training", "train": "training",
     "RunFolderInUse": "runlock",
+    "RunFolderUnlockable": "runlock",
     "session_config": "graph", "seed_everything": "graph", "save_generator": "graph",
     "tf": "_tf", "without_tf_message": "_tf",
 }

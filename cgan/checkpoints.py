@@ -1,21 +1,21 @@
 """A run's checkpoints: ``run_dir/checkpoints/ckpt-NNNNNNNN/``, each TensorFlow's variables (the
-networks with the optimizers' slots) beside the loop's state (``state.pkl``: iteration, random
-streams, history, snapshots drawn, averages, training seconds). Written whole or not at all;
+networks with the optimizers' slots) beside the loop's state (``state.json`` and ``state.npz``,
+:mod:`cgan.statefile`: iteration, random streams, history, snapshots drawn, averages, training
+seconds; data only, so reading it runs no code). Written whole or not at all;
 the newest few kept; read back newest first, past any that is unreadable."""
 from __future__ import annotations
 
 import os
-import pickle
 import shutil
 import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-from . import checks
+from . import checks, statefile
 from .files import atomic_path, disk_full_says_so
 
 CHECKPOINTS = "checkpoints"  # the folder of a run's checkpoints
-STATE_FILE = "state.pkl"     # the loop's state in a checkpoint
+STATE_FILE = statefile.JSON_FILE  # the loop's state in a checkpoint (its arrays: statefile.ARRAYS_FILE)
 TF_PREFIX = "model"          # TensorFlow's files in a checkpoint: model.index, model.data-*
 
 
@@ -36,7 +36,7 @@ def resume_hint(run_dir: str | os.PathLike) -> str:
 def save_checkpoint(run_dir: str | os.PathLike, iteration: int, sess, saver, state: dict[str, Any],
                     kept: int) -> Path:
     """Write checkpoint ``ckpt-<iteration>``: the session's variables through ``saver`` and
-    ``state`` (pickled); then keep only the newest ``kept``. A full disk is one
+    ``state`` (:func:`cgan.statefile.write`); then keep only the newest ``kept``. A full disk is one
     :class:`cgan.files.RunFolderFull` line, and leaves the older checkpoints as they were."""
     final = Path(run_dir) / CHECKPOINTS / f"ckpt-{iteration:08d}"
     with disk_full_says_so(run_dir, f"checkpoint {final.name}", lambda: resume_hint(run_dir)), \
@@ -44,8 +44,7 @@ def save_checkpoint(run_dir: str | os.PathLike, iteration: int, sess, saver, sta
         tmp.mkdir(parents=True)
         with sess.graph.as_default():  # the TF1 saver works on its graph, in any process mode
             saver.save(sess, str(tmp / TF_PREFIX), write_meta_graph=False, write_state=False)
-        with open(tmp / STATE_FILE, "wb") as fh:
-            pickle.dump(state, fh)
+        statefile.write(tmp, state)
     for old in checkpoint_dirs(run_dir)[:-kept]:
         shutil.rmtree(old, ignore_errors=True)
     return final
@@ -73,8 +72,7 @@ def newest_readable(run_dir: str | os.PathLike, restore: Callable[[Path, dict], 
     ones are tried in turn, each failure a one-line warning (``warn``). None if none reads."""
     for ckpt in reversed(checkpoint_dirs(run_dir)):
         try:
-            with open(ckpt / STATE_FILE, "rb") as fh:
-                state = pickle.load(fh)
+            state = statefile.read(ckpt)
             if restore is not None:
                 restore(ckpt, state)
         except Exception as exc:  # a torn or corrupt checkpoint: try the one before

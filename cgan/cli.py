@@ -138,13 +138,14 @@ def _study(args: argparse.Namespace, argv: list[str]) -> int:
     if args.restarts < 0:
         raise ValueError(f"--restarts must be an integer >= 0 (restarts a diverged seed may take), got {args.restarts}")
     if args.seed_dir:  # one seed, in the process the study started for it: its settings are in its folder
+        from . import study_seed
         from .runfolder import saved_settings
 
         folder = Path(args.seed_dir)
         # with --restarts, --seeds S is the seed asked for: the folder may hold one of its restarts
         settings = saved_settings(folder)
         settings = settings.replace(seed=args.seeds[0]) if args.restarts else settings
-        study.study_one(settings, folder, args.per_label, args.parzen, not args.no_progress, args.restarts,
+        study_seed.study_one(settings, folder, args.per_label, args.parzen, not args.no_progress, args.restarts,
                         judge=not args.no_judge)
         return 0
     figs_dir, runs_dir = Path(args.figs_dir), Path(args.runs_dir)
@@ -306,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "study":
         from . import study
         from .files import RunFolderFull
-        from .runlock import RunFolderInUse
+        from .runlock import RunFolderInUse, RunFolderUnlockable
 
         args.seeds = args.seeds or list(study.DEFAULT_SEEDS)
         args.ema = list(study.DEFAULT_DECAYS) if args.ema is None else args.ema
@@ -315,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
             return _study(args, argv)
         except (ValueError, FileNotFoundError) as exc:
             parser.error(str(exc))
-        except RunFolderInUse as exc:
+        except (RunFolderInUse, RunFolderUnlockable) as exc:
             print(f"python -m cgan: error: {exc}", file=sys.stderr)
             return 4
         except RunFolderFull as exc:
@@ -328,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(exc))
     from .files import RunFolderFull
     from .history import TrainingDiverged
-    from .runlock import RunFolderInUse
+    from .runlock import RunFolderInUse, RunFolderUnlockable
     from .training import train  # imports TensorFlow: after the arguments are good
 
     try:
@@ -356,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{f', figures in {figs_dir}' if figs_dir else ''} ({time.perf_counter() - start:.0f} s: "
                   f"steps {t['steps']:.0f} s, snapshots {t['snapshots']:.0f} s, checkpoints {t['checkpoints']:.0f} s, "
                   f"figures {t['figures']:.0f} s; peak memory {rss:.0f} MiB)")
-    except RunFolderInUse as exc:
+    except (RunFolderInUse, RunFolderUnlockable) as exc:
         print(f"python -m cgan: error: {exc}", file=sys.stderr)
         return 4
     except RunFolderFull as exc:

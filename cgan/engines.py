@@ -102,9 +102,11 @@ def seed_task(args: list[str], run_dir: str, settings_json: str) -> dict:
     the pictures it names, for the driver to write into its own copy of the folder."""
     from .files import atomic_path
     from .runfolder import EVALUATION_FILE, SETTINGS_FILE
+    from .runlock import wait_until_free
 
     folder = Path(run_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    wait_until_free(folder)  # a retry after a lost worker: its seed's process may still be ending
     if not (folder / SETTINGS_FILE).is_file():
         with atomic_path(folder / SETTINGS_FILE) as tmp:
             tmp.write_text(settings_json)
@@ -116,7 +118,7 @@ def seed_task(args: list[str], run_dir: str, settings_json: str) -> dict:
     files = {}
     if code == 0 and (folder / EVALUATION_FILE).is_file():
         files[EVALUATION_FILE] = (folder / EVALUATION_FILE).read_bytes()
-        for picture in sorted(folder.glob("*-seed-*.png")):  # cgan.study.picture_name's
+        for picture in sorted(folder.glob("*-seed-*.png")):  # cgan.study_seed.picture_name
             files[picture.name] = picture.read_bytes()
     return {"code": code, "files": files}
 
@@ -146,8 +148,9 @@ def run_dask(tasks: list[tuple[list[str], Path, str]], threads: int, address: st
              workers: int = 1) -> list[int]:
     """Run each seed ``(args, run_dir, settings_json)`` as a task (:func:`seed_task`) reserving
     ``threads`` cpus, on the Dask scheduler at ``address``, or on a ``LocalCluster`` of
-    ``workers`` worker processes; a task whose worker is lost is run again (up to
-    :data:`RETRIES` times; the seed resumes from its checkpoint). Writes each task's files into
+    ``workers`` worker processes; a task whose worker is lost is run again
+    (by the scheduler, on another worker; a task that raised: up to :data:`RETRIES` times), and
+    the seed resumes from its newest checkpoint. Writes each task's files into
     its folder and returns the exit codes, in order (-1: the task itself failed)."""
     try:
         from distributed import Client, LocalCluster

@@ -13,7 +13,7 @@ A run lives in a folder::
     run_dir/generator.npz               the trained generator (see GANGraph.from_generator_file),
                                         and its moving averages if settings.ema_decay (GENERATOR_FILE)
     run_dir/evaluation.json, *.png      a seed study's judgement of it and its pictures
-                                        (EVALUATION_FILE: cgan.study)
+                                        (EVALUATION_FILE: cgan.study_seed)
     run_dir/.lock                       held while a process trains in it (cgan.runlock)
 
 Every file is written to a temporary name and renamed, so a run that is interrupted loses

@@ -19,8 +19,8 @@ from . import checks
 from .files import atomic_path
 from .settings import FREE_SETTINGS, PRESETS, Settings, settings_differ
 from .readback import manifold_coverage, picture_manifolds, published_gan_manifold, published_manifolds
-from .study import (FINAL, TARGET_ACCURACY, TARGET_FD_RATIO, TARGET_LABEL_ACCURACY, TOLERANCE, picture_name,
-                    reference_rows)
+from .study import TARGET_ACCURACY, TARGET_FD_RATIO, TARGET_LABEL_ACCURACY, TOLERANCE, reference_rows
+from .study_seed import FINAL, picture_name
 from .study_tables import current_rows, markdown, quote  # noqa: F401 (quote: the READMEs' and the notebook's)
 
 

@@ -12,7 +12,8 @@ from typing import Sequence
 
 from .history import ADVICE
 from .settings import KIND_NAMES, PRESET_ALIASES
-from .study import FINAL, FORMER_VARIANTS, TARGET_ACCURACY, TARGET_FD_RATIO, TARGET_LABEL_ACCURACY
+from .study import TARGET_ACCURACY, TARGET_FD_RATIO, TARGET_LABEL_ACCURACY
+from .study_seed import FINAL, FORMER_VARIANTS
 
 
 def current_rows(evaluation: dict) -> dict:
@@ -22,7 +23,7 @@ def current_rows(evaluation: dict) -> dict:
 
 def current_names(report: dict) -> dict:
     """A copy of ``report`` (a study.json's content) in today's names where older code recorded
-    others: the variant "article (faithful)" is "final G" (:data:`cgan.study.FORMER_VARIANTS`) in
+    others: the variant "article (faithful)" is "final G" (:data:`cgan.study_seed.FORMER_VARIANTS`) in
     the seeds, the summary and the evaluations, a target's ``fd_faithful`` is ``fd_final``, and the
     settings line names a preset by its name, not a former one (:data:`cgan.settings.PRESET_ALIASES`).
     The numbers are untouched, and so is ``report``."""

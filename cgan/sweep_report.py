@@ -67,11 +67,12 @@ def _value(v: Any) -> str:
 
 def markdown(report: dict) -> str:
     """The report as a Markdown table, a row a cell, and a line on how to read it."""
-    names = list(report["grid"])
+    names, s = list(report["grid"]), report["settings"]
     lines = [f"Made by `{report['command']}`.", "",
              f"{'CGAN' if report['kind'] == 'cgan' else 'plain GAN'}, {report['iterations']} iterations a seed. "
              "A seed diverged if the run stopped itself: a loss became NaN, or the discriminator won "
-             "(every iteration of 5 periods spent all k_step generator steps and still ended with L_dis < 0.1). "
+             f"(every iteration of {s['stall_periods']} periods of {s['batches_per_period']} spent all k_step "
+             f"generator steps and still ended with L_dis < {s['stall_loss']:g}). "
              "'D won from': the first iteration of that win.", "",
              "| " + " | ".join([*names, "seeds", "diverged", "rate (95% Wilson interval)", "D won from (median, "
                                 "range)", "preset"]) + " |",

@@ -1,20 +1,23 @@
 """cgan.checkpoints: complete checkpoints only, the newest that reads whole (one implementation,
-behind both a run's resume and latest_state), the newest few kept."""
+behind both a run's resume and latest_state), the newest few kept; their loop state is data
+(cgan.statefile: JSON and npz), read back exactly, and an old state.pkl is read without running code."""
+import os
 import pickle
 import warnings
 
 import numpy as np
 import pytest
 
-from cgan import checkpoints
+from cgan import checkpoints, statefile
 from cgan._tf import tf
 
 
 def fake(run_dir, iteration, state=None, corrupt=False):
     folder = run_dir / checkpoints.CHECKPOINTS / f"ckpt-{iteration:08d}"
     folder.mkdir(parents=True)
-    (folder / checkpoints.STATE_FILE).write_bytes(b"not a pickle" if corrupt else
-                                                  pickle.dumps(state or {"iteration": iteration}))
+    statefile.write(folder, state or {"iteration": iteration})
+    if corrupt:
+        (folder / checkpoints.STATE_FILE).write_bytes(b"not json")
     return folder
 
 
@@ -34,7 +37,7 @@ def test_the_newest_readable_skips_a_cut_one_with_one_warning_line(tmp_path):
         ckpt, state = checkpoints.newest_readable(tmp_path)
     assert ckpt.name == "ckpt-00000020" and state == {"iteration": 20}
     (message,) = [str(w.message) for w in caught]
-    assert message.startswith(f"checkpoint {newest} is unreadable (UnpicklingError: ") and "\n" not in message
+    assert message.startswith(f"checkpoint {newest} is unreadable (JSONDecodeError: ") and "\n" not in message
     assert checkpoints.latest_state(tmp_path) == {"iteration": 20}  # the same choice, silently
 
 
@@ -80,3 +83,53 @@ def test_save_keeps_the_newest_and_restores_the_variables(tmp_path):
         assert state == {"iteration": 3} and sess.run(v) == 3.0
     finally:
         sess.close()
+
+
+def _same(a, b):
+    """Equal values of the same types all the way down (arrays: same dtype and elements)."""
+    assert type(a) is type(b), (type(a), type(b))
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    elif isinstance(a, dict):
+        assert list(a) == list(b)
+        for k in a:
+            _same(a[k], b[k])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _same(x, y)
+    else:
+        assert a == b or (a != a and b != b)
+
+
+STATE = {"iteration": 7, "order": np.arange(5, dtype=np.int64)[::-1].copy(), "position": np.int64(3),
+         "rng": np.random.default_rng(1).bit_generator.state, "l_dis": [np.float32(0.25), 1.5, float("nan")],
+         "average": {"decays": (0.99, 0.999), "averages": {0.99: [np.ones((2, 3), "float32")]}},
+         "flag": np.bool_(True), "none": None, "__odd": "key"}
+
+
+def test_the_state_is_json_and_npz_and_comes_back_with_its_types(tmp_path):
+    statefile.write(tmp_path, STATE)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.npz"]
+    _same(statefile.read(tmp_path), STATE)
+    with np.load(tmp_path / "state.npz", allow_pickle=False) as npz:  # plain arrays, no objects
+        assert sorted(npz.files) == ["a0", "a1"]
+    with pytest.raises(TypeError, match="holds data only; got object"):
+        statefile.write(tmp_path, {"x": object()})
+
+
+def test_an_old_state_pkl_is_read_and_one_that_asks_for_code_is_refused(tmp_path):
+    (tmp_path / "state.pkl").write_bytes(pickle.dumps(STATE))
+    _same(statefile.read(tmp_path), STATE)
+    ran = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return os.system, (f"touch {ran}",)
+
+    (tmp_path / "state.pkl").write_bytes(pickle.dumps({"iteration": Payload()}))
+    with pytest.raises(pickle.UnpicklingError, match=r"only data and numpy arrays; it asks for (posix|os)\.system"):
+        statefile.read(tmp_path)
+    assert not ran.exists()
+    with pytest.raises(FileNotFoundError, match="holds no loop state"):
+        statefile.read(tmp_path / "nowhere")

@@ -86,7 +86,7 @@ def test_a_run_whose_checkpoints_are_all_unreadable_is_not_started_afresh_over_t
     settings = TINY.replace(iterations=2, save_periods=(0,))
     cgan.train(settings, tmp_path / "run", progress=False, data=small_data).close()
     for ckpt in (tmp_path / "run" / "checkpoints").iterdir():
-        (ckpt / "state.pkl").write_bytes(b"cut")
+        (ckpt / "state.json").write_bytes(b"cut")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(ValueError, match=r"none of its checkpoints could be read \(ckpt-00000001, ckpt-00000002;"):

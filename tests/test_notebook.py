@@ -4,7 +4,6 @@ pictures are those in figs/; the figures command works."""
 import base64
 import io
 import json
-import pickle
 import re
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ import tf_keras
 from PIL import Image
 
 import cgan
-from cgan import study_report
+from cgan import statefile, study_report
 from cgan.cli import main
 from conftest import TINY, TINY_ARGS
 
@@ -102,8 +101,7 @@ def test_notebook_loop_gives_the_same_bits_as_cgan_train(executed, tmp_path):
     package = tf.train.load_checkpoint(str(tmp_path / "package" / "checkpoints" / "ckpt-00000007" / "model"))
     for name in names:
         np.testing.assert_array_equal(reader.get_tensor(name), package.get_tensor(name), err_msg=name)
-    with open(run / "checkpoints" / "ckpt-00000007" / "state.pkl", "rb") as fh:
-        history = pickle.load(fh)["history"]
+    history = statefile.read(run / "checkpoints" / "ckpt-00000007")["history"]
     assert history["d_steps"] == trainer.history.d_steps and history["g_steps"] == trainer.history.g_steps
     assert history["l_dis"] == trainer.history.l_dis
     # the snapshots are the same pixels too

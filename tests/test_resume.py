@@ -102,7 +102,7 @@ def test_corrupt_newest_checkpoint_falls_back_to_the_previous(small_data, tmp_pa
     t = cgan.train(TINY.replace(iterations=4), tmp_path, progress=False, data=small_data)
     t.close()
     newest = checkpoint_dirs(t.run_dir)[-1]
-    (newest / "state.pkl").write_bytes(b"\x00garbage")
+    (newest / "state.json").write_bytes(b"\x00garbage")
     with pytest.warns(UserWarning, match="unreadable"):
         again = cgan.prepare(TINY.replace(iterations=4), tmp_path, data=small_data)
     assert again.iteration == int(checkpoint_dirs(t.run_dir)[-2].name.split("-")[1])

@@ -1,11 +1,17 @@
 """One writer per run folder (cgan.runlock): a second process is refused at once, a killed
-owner's lock is gone, and a notebook cell run again takes its own lock over."""
+owner's lock is gone, a notebook cell run again takes its own lock over, and a filesystem that
+cannot lock says so (not "in use")."""
+import errno
+import fcntl
+
 import signal
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
+
+import pytest
 
 import cgan
 from conftest import TINY, TINY_ARGS
@@ -46,3 +52,24 @@ def test_reopening_a_folder_in_the_same_process_takes_the_lock_over(tmp_path, sm
     second = open_run(s, tmp_path / "run", data=small_data)  # a notebook cell run again
     assert first.lock.fh.closed and not second.lock.fh.closed
     second.close()
+
+
+def test_a_filesystem_without_locks_is_not_called_in_use(tmp_path, monkeypatch):
+    from cgan.runlock import RunFolderInUse, RunFolderUnlockable, RunLock
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with pytest.raises(RunFolderUnlockable) as caught:  # not RunFolderInUse
+        RunLock(tmp_path)
+    assert str(caught.value).startswith(f"{tmp_path}: its filesystem cannot lock .lock (No locks available)")
+    assert "flock" in str(caught.value) and not issubclass(RunFolderUnlockable, RunFolderInUse)
+
+    def held(fd, op):
+        raise BlockingIOError(errno.EWOULDBLOCK, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(fcntl, "flock", held)
+    (tmp_path / ".lock").write_text("123: python -m cgan train\n")
+    with pytest.raises(RunFolderInUse, match=r"in use by another training run \(process 123: python -m cgan train\)"):
+        RunLock(tmp_path)

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 import cgan.runfolder
-from cgan import readback, study
+from cgan import readback, study, study_seed
 
 TINY_STUDY = ["--iterations", "40", "--batch-size", "32", "--per-label", "20", "--ema", "0.9", "0.5"]
 
@@ -55,13 +55,13 @@ def test_study_end_to_end(tmp_path):
     for seed in (1, 2):
         evaluation = json.loads((runs / f"cgan-seed-{seed}" / cgan.runfolder.EVALUATION_FILE).read_text())
         assert evaluation["iterations"] == 40 and evaluation["settings"]["threads"] == threads
-        assert list(evaluation["rows"]) == [study.FINAL, study.variant_name(0.9), study.variant_name(0.5)]
+        assert list(evaluation["rows"]) == [study_seed.FINAL, study_seed.variant_name(0.9), study_seed.variant_name(0.5)]
         assert evaluation["training_seconds"] > 0
     report = json.loads((figs / "study.json").read_text())
     assert [(r["seed"], r["variant"]) for r in report["seeds"]] == [
-        (s, v) for s in (1, 2) for v in (study.FINAL, study.variant_name(0.9), study.variant_name(0.5))]
-    final = report["summary"][f"cgan: {study.FINAL}"]
-    accs = [r["accuracy_manifold"] for r in report["seeds"] if r["variant"] == study.FINAL]
+        (s, v) for s in (1, 2) for v in (study_seed.FINAL, study_seed.variant_name(0.9), study_seed.variant_name(0.5))]
+    final = report["summary"][f"cgan: {study_seed.FINAL}"]
+    accs = [r["accuracy_manifold"] for r in report["seeds"] if r["variant"] == study_seed.FINAL]
     assert final["accuracy_manifold"]["mean"] == pytest.approx(np.mean(accs))
     assert final["accuracy_manifold"]["sd"] == pytest.approx(np.std(accs, ddof=1))
     assert final["accuracy_manifold"]["n"] == 2
@@ -69,7 +69,7 @@ def test_study_end_to_end(tmp_path):
     md = (figs / "study.md").read_text()
     assert "Over seeds: mean ± sd (min–max)." in md and "real test digits (ceiling)" in md
     assert md.count("| 1 | ") == 3 and md.count("| 2 | ") == 3
-    assert [t["variant"] for t in report["targets"]] == [study.variant_name(0.9), study.variant_name(0.5)]
+    assert [t["variant"] for t in report["targets"]] == [study_seed.variant_name(0.9), study_seed.variant_name(0.5)]
     assert "The averaged generator (ours) against its targets (means over seeds):" in md
     # one picture per seed and variant: 2 x 5 manifolds of 420 px, 2 px white gutters, 8-bit grey
     names = sorted(p.name for p in figs.glob("*.png"))
@@ -95,9 +95,9 @@ def test_study_end_to_end(tmp_path):
     assert again["seeds"] == report["seeds"] and (tmp_path / "again" / "cgan-seed-2-ema-0.5.png").is_file()
     # a stored evaluation counts only for a run of the same settings
     same = study.Settings(iterations=40, batch_size=32, seed=1, ema_decay=(0.9, 0.5))
-    assert study.read_evaluation(seed1, same, 20, False) is not None
+    assert study_seed.read_evaluation(seed1, same, 20, False) is not None
     for other, per_label in ((same.replace(iterations=80), 20), (same.replace(lr_dis=5e-5), 20), (same, 30)):
-        assert study.read_evaluation(seed1, other, per_label, False) is None
+        assert study_seed.read_evaluation(seed1, other, per_label, False) is None
 
 
 HOOK = """
@@ -135,18 +135,18 @@ def test_study_restarts_a_diverged_seed_with_a_new_seed_and_says_so(tmp_path):
               "--ema", 0.9, "--set", "batches_per_period=5", "--set", "stall_periods=0", "--restarts", 1]
     env = {"PYTHONPATH": str(tmp_path / "hook"), "CGAN_TEST_LOG": str(log)}
     seed1 = runs / "cgan-seed-1"
-    restart1, restart3 = study.restart_seeds(1, 1)[1], study.restart_seeds(3, 1)[1]
+    restart1, restart3 = study_seed.restart_seeds(1, 1)[1], study_seed.restart_seeds(3, 1)[1]
     # seed 1 diverges, starts over as its restart seed, and that run is stopped after its first checkpoint
     proc = cli("--seeds", 1, "--jobs", 1, "--no-progress", *common,
                env=env | {"CGAN_TEST_DIVERGE": "1", "CGAN_TEST_STOP": str(restart1)})
     _, err = proc.communicate(timeout=600)
     assert proc.returncode == -signal.SIGKILL, err[-3000:]
     assert "Starting over in" in err
-    # the folder holds the restarted run: the seed cgan.train chose is the one study.restart_seeds expects
+    # the folder holds the restarted run: the seed cgan.train chose is the one study_seed.restart_seeds expects
     assert cgan.runfolder.saved_settings(seed1).seed == restart1 != 1
     assert (seed1 / "checkpoints").is_dir() and not (seed1 / cgan.runfolder.EVALUATION_FILE).exists()
-    assert study.restart_point(seed1, study.Settings(seed=1), 1) == (study.Settings(seed=restart1), 1)
-    assert study.restart_point(seed1, study.Settings(seed=1), 0) == (study.Settings(seed=1), 0)
+    assert study_seed.restart_point(seed1, study.Settings(seed=1), 1) == (study.Settings(seed=restart1), 1)
+    assert study_seed.restart_point(seed1, study.Settings(seed=1), 0) == (study.Settings(seed=1), 0)
     # run again, in processes of their own: seed 1 continues its restarted run, seed 3 diverges twice
     log.unlink()
     assert study.seed_command(seed1, 20, False, 1, 1)[3:9] == ["study", "--seeds", "1", "--restarts", "1", "--seed-dir"]
@@ -162,8 +162,8 @@ def test_study_restarts_a_diverged_seed_with_a_new_seed_and_says_so(tmp_path):
     assert (seed1 / "cgan-seed-1.png").is_file()
     report = json.loads((figs / "study.json").read_text())
     rows = {(r["seed"], r["variant"]): r for r in report["seeds"]}
-    assert sorted(rows) == sorted((s, v) for s in (1, 2) for v in (study.variant_name(None), study.variant_name(0.9)))
-    for variant in (study.variant_name(None), study.variant_name(0.9)):
+    assert sorted(rows) == sorted((s, v) for s in (1, 2) for v in (study_seed.variant_name(None), study_seed.variant_name(0.9)))
+    for variant in (study_seed.variant_name(None), study_seed.variant_name(0.9)):
         assert (rows[1, variant]["trained_seed"], rows[1, variant]["restarts"]) == (restart1, 1)
         assert "trained_seed" not in rows[2, variant] and "restarts" not in rows[2, variant]
     [diverged] = report["diverged"]
@@ -188,7 +188,7 @@ def test_plain_gan_study(tmp_path):
                "--iterations", 40, "--batch-size", 32, "--per-label", 20, "--ema", 0.9))
     report = json.loads((figs / "study.json").read_text())
     assert [(r["kind"], r["seed"], r["variant"]) for r in report["seeds"]] == [
-        ("gan", 3, study.FINAL), ("gan", 3, study.variant_name(0.9))]
+        ("gan", 3, study_seed.FINAL), ("gan", 3, study_seed.variant_name(0.9))]
     assert set(report["reference"]["gan"]) == {"real test digits (ceiling)", "untrained GAN (floor)"}
     assert report["targets"] == [] and "accuracy_manifold" not in report["seeds"][0]
     assert 1 <= report["seeds"][0]["classes_over_5pct"] <= 10

@@ -10,7 +10,7 @@ import pytest
 
 from cgan import study_report, study_tables
 from cgan.history import ADVICE
-from cgan.study import FINAL, picture_name, variant_name
+from cgan.study_seed import FINAL, picture_name, variant_name
 
 ROOT = Path(__file__).resolve().parents[1]
 AVERAGED = variant_name(0.999)
