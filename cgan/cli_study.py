@@ -144,12 +144,12 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
         return 0
     command = "python -m cgan " + " ".join(argv)
     if not judge:
-        report = sweep_report.write_report(sweep_report.build_report(base, grid, tasks, command), figs_dir)
+        report = sweep_report.write_report(sweep_report.build_report(base, grid, tasks, runs_dir, command), figs_dir)
         print(sweep_report.markdown(report))
         return 0
     for cell in sweep.cells(grid):
         name = sweep.cell_name(cell)
-        folders = [folder for settings, folder in tasks if folder.parent == runs_dir / name]
+        folders = [folder for _, folder in sweep.cell_tasks(tasks, runs_dir, cell)]
         report = study_report.write_report(study_report.collect(folders), figs_dir / name, runs_dir / name, command,
                                            args.article_figs)
         print(f"## {name}\n\n" + study_report.markdown(report))

@@ -23,14 +23,18 @@ LEGACY_FILE = "state.pkl"
 
 def encode(value: Any, arrays: dict[str, np.ndarray]) -> Any:
     """``value`` as JSON data, its arrays moved into ``arrays`` (named ``a0``, ``a1``, ...)."""
+    if isinstance(value, np.generic):  # first: np.float64 is a float, np.str_ a str
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"a checkpoint's state holds numbers, strings and arrays; got a numpy {value.dtype}")
+        return {"__numpy__": value.dtype.str, "value": value.item()}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            raise TypeError("a checkpoint's state holds data only; got an array of Python objects")
         name = f"a{len(arrays)}"
         arrays[name] = value
         return {"__array__": name}
-    if isinstance(value, np.generic):
-        return {"__numpy__": value.dtype.str, "value": value.item()}
     if isinstance(value, tuple):
         return {"__tuple__": [encode(v, arrays) for v in value]}
     if isinstance(value, list):
@@ -87,7 +91,8 @@ def read(folder: Path) -> dict[str, Any]:
 # What a legacy state.pkl may build: numpy's arrays, dtypes and scalars (under either module
 # name numpy has used); dicts, lists, tuples, numbers and strings need no class.
 _ALLOWED = {(module, name) for module in ("numpy.core.multiarray", "numpy._core.multiarray")
-            for name in ("_reconstruct", "scalar")} | {("numpy", "ndarray"), ("numpy", "dtype")}
+            for name in ("_reconstruct", "scalar")} | {("numpy", "ndarray"), ("numpy", "dtype")} | {
+            (module, "_frombuffer") for module in ("numpy.core.numeric", "numpy._core.numeric")}  # pickle protocol 5
 
 
 class _DataOnly(pickle.Unpickler):

@@ -44,8 +44,8 @@ from pathlib import Path
 
 from .files import atomic_path
 from .readback import manifold_fd
-from .settings import Settings, settings_differ
-from .study_seed import read_evaluation, restart_point, study_one
+from .settings import Settings
+from .study_seed import read_evaluation, restart_point, study_one, write_seed_settings
 
 DEFAULT_SEEDS = (2017, 2018, 2019, 2020, 2021)
 DEFAULT_DECAYS = (0.99, 0.999)
@@ -117,18 +117,10 @@ def seed_args(run_dir: Path, per_label: int, parzen: bool, seed: int | None = No
             *(["--parzen"] if parzen else []), *([] if judge else ["--no-judge"]), "--no-progress", "--no-report"]
 
 
-def write_seed_settings(run_dir: Path, settings: Settings) -> None:
-    """Give a seed's folder its settings (``settings.json``) for the process that trains it; a
-    folder that holds another run is a ``ValueError``."""
-    from .runfolder import SETTINGS_FILE, saved_settings
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if (run_dir / SETTINGS_FILE).is_file():
-        diff = settings_differ(saved_settings(run_dir), settings)
-        if diff:
-            raise ValueError(f"{run_dir} holds another run (its settings differ in {diff}); pick another --runs-dir")
-    with atomic_path(run_dir / SETTINGS_FILE) as tmp:
-        tmp.write_text(json.dumps(settings.to_dict(), indent=1))
+def distinct_seeds(seeds) -> None:
+    """A study's seeds are distinct: a seed twice is a ``ValueError``."""
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seeds must be distinct, got {list(seeds)}")
 
 
 def run_study(base: Settings, seeds: list[int], runs_dir: str | os.PathLike, per_label: int = 1000,
@@ -138,8 +130,7 @@ def run_study(base: Settings, seeds: list[int], runs_dir: str | os.PathLike, per
     """Train and judge each seed of ``seeds`` at ``base``'s settings that has no judgement yet
     (:func:`read_evaluation`), in ``runs_dir/<kind>-seed-<seed>`` (:func:`run_seeds`).
     Returns the seeds that failed."""
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"--seeds must be distinct, got {seeds}")
+    distinct_seeds(seeds)
     tasks = [(base.replace(seed=seed), seed_dir(runs_dir, base.kind, seed)) for seed in seeds]
     failed = run_seeds(tasks, per_label, parzen, jobs, threads, progress, restarts, judge, engine, address)
     return [settings.seed for settings, _ in failed]
@@ -165,7 +156,9 @@ def run_seeds(tasks: list[tuple[Settings, Path]], per_label: int = 1000, parzen:
     if address is not None and engine != "dask":
         raise ValueError(f"--address is the address of a Dask scheduler: it needs --engine dask, not {engine!r}")
     pending = [(s, f) for s, f in tasks if read_evaluation(f, s, per_label, parzen, restarts, judge) is None]
-    jobs, planned = plan(max(len(pending), 1), jobs)
+    if not pending:
+        return []
+    jobs, planned = plan(len(pending), jobs)
     if jobs == 1 and engine == "local":
         return [task for task in pending if not _study_in_turn(task, threads, per_label, parzen, progress, restarts,
                                                                judge)]
@@ -179,9 +172,8 @@ def run_seeds(tasks: list[tuple[Settings, Path]], per_label: int = 1000, parzen:
         f"on a local Dask cluster of {jobs} workers" if engine == "dask" else f"{jobs} at a time")
     print(f"study: {len(pending)} seeds, {where}, {threads} TensorFlow thread(s) each")
     if engine == "dask":
-        codes = engines.run_dask([(seed_args(f, per_label, parzen, s.seed, restarts, judge), f,
-                                   json.dumps(start.to_dict(), indent=1))
-                                  for (s, f), start in zip(pending, starts)], threads, address, jobs)
+        codes = engines.run_dask([(seed_args(f, per_label, parzen, s.seed, restarts, judge), f, s, restarts)
+                                  for s, f in pending], threads, address, jobs)
     else:
         codes = engines.run_local([seed_command(f, per_label, parzen, s.seed, restarts, judge) for s, f in pending],
                                   jobs)

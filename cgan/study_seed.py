@@ -30,6 +30,20 @@ def variant_name(decay: float | None) -> str:
     return FINAL if decay is None else f"averaged G, decay {decay:g} (beyond the article)"
 
 
+def write_seed_settings(run_dir: Path, settings: Settings) -> None:
+    """Give a seed's folder its settings (``settings.json``) for the process that trains it; a
+    folder that holds another run is a ``ValueError``."""
+    from .runfolder import SETTINGS_FILE, saved_settings
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if (run_dir / SETTINGS_FILE).is_file():
+        diff = settings_differ(saved_settings(run_dir), settings)
+        if diff:
+            raise ValueError(f"{run_dir} holds another run (its settings differ in {diff}); pick another --runs-dir")
+    with atomic_path(run_dir / SETTINGS_FILE) as tmp:
+        tmp.write_text(json.dumps(settings.to_dict(), indent=1))
+
+
 def restart_seeds(seed: int, restarts: int) -> list[int]:
     """The seeds a run started as ``seed`` trains with, restart after restart: ``[seed, first
     restart's, ...]``, by :func:`cgan.training.restart_seed`, the rule :func:`cgan.training.train`

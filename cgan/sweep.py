@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .settings import Settings
-from .study import seed_dir
+from .study import distinct_seeds, seed_dir
 
 # Settings a grid may not vary: the seeds are the study's own axis, and a cell's folders are
 # named by the grid's values, not by these.
@@ -41,9 +41,16 @@ def parse_axis(text: str) -> tuple[str, tuple[Any, ...]]:
             raise ValueError(f"--grid {text!r}: {value!r} is not a value (a number, True/False, a quoted "
                              "string)") from None
         Settings(**{name: parsed[-1]})  # a ValueError names what the setting accepts
-    if not parsed or len(set(map(repr, parsed))) != len(parsed):
-        raise ValueError(f"--grid {text!r}: give distinct values, separated by commas")
+    names = [value_text(v) for v in parsed]
+    if not parsed or len(set(names)) != len(names):
+        raise ValueError(f"--grid {text!r}: give distinct values, separated by commas (as folder names: "
+                         f"{', '.join(names)})")
     return name, tuple(parsed)
+
+
+def value_text(value: Any) -> str:
+    """A grid value as a cell's folder and the report write it: ``0.001``, ``10``, ``True``."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def parse_grid(texts: Sequence[str]) -> dict[str, tuple[Any, ...]]:
@@ -66,18 +73,25 @@ def cells(grid: dict[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
 
 def cell_name(cell: dict[str, Any]) -> str:
     """A cell's folder name: ``lr_dis=0.001,k_step=10``."""
-    return ",".join(f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
-                    for name, value in cell.items())
+    return ",".join(f"{name}={value_text(value)}" for name, value in cell.items())
+
+
+def cell_dir(runs_dir: str | os.PathLike, cell: dict[str, Any]) -> Path:
+    """A cell's folder of seed folders: ``runs_dir/lr_dis=0.001,k_step=10`` (``runs_dir`` for the
+    one cell of an empty grid)."""
+    return Path(runs_dir) / cell_name(cell)
 
 
 def tasks(base: Settings, grid: dict[str, tuple[Any, ...]], seeds: Sequence[int],
           runs_dir: str | os.PathLike) -> list[tuple[Settings, Path]]:
     """Every (settings, run folder) of the sweep: each cell's settings at each seed."""
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"--seeds must be distinct, got {list(seeds)}")
-    out = []
-    for cell in cells(grid):
-        settings = base.replace(**cell)
-        out.extend((settings.replace(seed=seed), seed_dir(Path(runs_dir) / cell_name(cell), settings.kind, seed))
-                   for seed in seeds)
-    return out
+    distinct_seeds(seeds)
+    return [(base.replace(**cell, seed=seed), seed_dir(cell_dir(runs_dir, cell), base.kind, seed))
+            for cell in cells(grid) for seed in seeds]
+
+
+def cell_tasks(tasks: Sequence[tuple[Settings, Path]], runs_dir: str | os.PathLike,
+               cell: dict[str, Any]) -> list[tuple[Settings, Path]]:
+    """The tasks of one cell: those whose folder is in the cell's folder."""
+    folder = cell_dir(runs_dir, cell)
+    return [(s, f) for s, f in tasks if Path(f).parent == folder]

@@ -12,7 +12,7 @@ from typing import Any
 
 from .files import atomic_path
 from .settings import PRESETS, Settings
-from .sweep import cell_name, cells
+from .sweep import cell_name, cell_tasks, cells, value_text
 
 Z95 = 1.959963984540054  # the standard normal's 97.5% quantile: a two-sided 95% interval
 
@@ -36,14 +36,14 @@ def presets_at(settings: Settings, names: list[str]) -> list[str]:
 
 
 def build_report(base: Settings, grid: dict[str, tuple[Any, ...]], tasks: list[tuple[Settings, Path]],
-                 command: str) -> dict:
+                 runs_dir: str | Path, command: str) -> dict:
     """``stability.json``'s content from the seeds' records (``evaluation.json``): a row a cell."""
     from .runfolder import EVALUATION_FILE
 
     rows, machines = [], set()
     for cell in cells(grid):
         name = cell_name(cell)
-        mine = [(s, f) for s, f in tasks if all(getattr(s, k) == v for k, v in cell.items())]
+        mine = cell_tasks(tasks, runs_dir, cell)
         records = [json.loads((f / EVALUATION_FILE).read_text()) for _, f in mine if (f / EVALUATION_FILE).is_file()]
         diverged = [r for r in records if r.get("diverged")]
         stalled = [r["stalled_from"] for r in diverged if r.get("stalled_from") is not None]
@@ -59,10 +59,6 @@ def build_report(base: Settings, grid: dict[str, tuple[Any, ...]], tasks: list[t
     return {"command": command, "grid": {k: list(v) for k, v in grid.items()}, "iterations": base.iterations,
             "kind": base.kind, "settings": base.to_dict(), "seeds": sorted({s.seed for s, _ in tasks}),
             "machines": sorted(machines), "cells": rows}
-
-
-def _value(v: Any) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def markdown(report: dict) -> str:
@@ -83,7 +79,7 @@ def markdown(report: dict) -> str:
         stalled = row["stalled_from"]
         won = (f"{statistics.median(stalled):g} ({min(stalled)}–{max(stalled)})" if stalled else "—")
         seeds = f"{row['seeds']}" + (f" of {row['seeds_asked']}" if row["seeds"] != row["seeds_asked"] else "")
-        lines.append("| " + " | ".join([*(_value(row["cell"][n]) for n in names), seeds, str(row["diverged"]), rate,
+        lines.append("| " + " | ".join([*(value_text(row["cell"][n]) for n in names), seeds, str(row["diverged"]), rate,
                                         won, ", ".join(row["presets"])]) + " |")
     lines += ["", f"Seeds: {', '.join(map(str, report['seeds']))}. Machine: {'; '.join(report['machines'])}."]
     return "\n".join(lines) + "\n"
@@ -117,9 +113,9 @@ def plot(report: dict, path: Path) -> bool:
         ax.text(j, i, text, ha="center", va="center", fontsize=9,
                 color="white" if row["rate"] is not None and row["rate"] > 0.6 else "black")
     image = ax.imshow(rates, cmap="Reds", vmin=0, vmax=1, origin="lower", aspect="auto")
-    ax.set_xticks(range(len(xs)), [_value(x) for x in xs])
+    ax.set_xticks(range(len(xs)), [value_text(x) for x in xs])
     ax.set_xlabel(names[0])
-    ax.set_yticks(range(len(ys)), [_value(y) for y in ys] if len(names) == 2 else [""])
+    ax.set_yticks(range(len(ys)), [value_text(y) for y in ys] if len(names) == 2 else [""])
     if len(names) == 2:
         ax.set_ylabel(names[1])
     fig.colorbar(image, ax=ax, label="share of seeds diverged")

@@ -105,7 +105,7 @@ def _same(a, b):
 STATE = {"iteration": 7, "order": np.arange(5, dtype=np.int64)[::-1].copy(), "position": np.int64(3),
          "rng": np.random.default_rng(1).bit_generator.state, "l_dis": [np.float32(0.25), 1.5, float("nan")],
          "average": {"decays": (0.99, 0.999), "averages": {0.99: [np.ones((2, 3), "float32")]}},
-         "flag": np.bool_(True), "none": None, "__odd": "key"}
+         "flag": np.bool_(True), "none": None, "__odd": "key", "f64": np.float64(0.1), "i32": np.int32(-3)}
 
 
 def test_the_state_is_json_and_npz_and_comes_back_with_its_types(tmp_path):
@@ -116,6 +116,8 @@ def test_the_state_is_json_and_npz_and_comes_back_with_its_types(tmp_path):
         assert sorted(npz.files) == ["a0", "a1"]
     with pytest.raises(TypeError, match="holds data only; got object"):
         statefile.write(tmp_path, {"x": object()})
+    with pytest.raises(TypeError, match="holds data only; got an array of Python objects"):
+        statefile.write(tmp_path, {"x": np.array([{}], dtype=object)})
 
 
 def test_an_old_state_pkl_is_read_and_one_that_asks_for_code_is_refused(tmp_path):

@@ -160,3 +160,25 @@ def test_dask_missing_or_misused_is_said(tmp_path, monkeypatch):
         study.run_seeds(tasks, engine="ray")
     with pytest.raises(ValueError, match="--address .* needs --engine dask"):
         study.run_seeds(tasks, address="tcp://127.0.0.1:8786")
+
+
+def test_a_task_returns_what_a_driver_without_the_workers_disk_needs(tmp_path):
+    """No shared filesystem: the worker's folder and the driver's are two; the driver's copy
+    of a finished seed, written from the task's files, counts as done (the same command run
+    again does not train it again), and a worker folder holding another run is refused."""
+    from cgan import Settings, engines, study, study_seed
+
+    settings = Settings(seed=1, iterations=4, batch_size=16, batches_per_period=2, save_periods=(0,), grid_size=3,
+                        threads=1)
+    worker, driver = tmp_path / "worker" / "cgan-seed-1", tmp_path / "driver" / "cgan-seed-1"
+    args = study.seed_args(worker, 20, False, judge=False)
+    result = engines.seed_task(args, str(worker), json.dumps(settings.to_dict()))
+    assert result["code"] == 0, result["stderr"]
+    assert list(result["files"])[:2] == ["generator.npz", "evaluation.json"]
+    study_seed.write_seed_settings(driver, settings)
+    engines._write_back(driver, result["files"])
+    assert study_seed.read_evaluation(driver, settings, 20, False, judge=False)["not_judged"]
+    other = tmp_path / "other" / "cgan-seed-1"
+    study_seed.write_seed_settings(other, settings.replace(lr_dis=5e-5))
+    with pytest.raises(ValueError, match=r"holds another run \(its settings differ in \['lr_dis'\]\)"):
+        engines.seed_task(study.seed_args(other, 20, False, judge=False), str(other), json.dumps(settings.to_dict()))

@@ -302,10 +302,10 @@ def test_a_seeds_process_reads_its_settings_from_its_folder(tmp_path):
     reprs); a folder that holds another run is refused before any process starts."""
     folder = tmp_path / "cgan-seed-1"
     settings = study.Settings.figure_time(seed=1, iterations=40, threads=1, ema_decay=(0.9,))
-    study.write_seed_settings(folder, settings)
+    study_seed.write_seed_settings(folder, settings)
     assert cgan.runfolder.saved_settings(folder) == settings
     command = study.seed_command(folder, 20, False)
     assert command[-7:] == ["study", "--seed-dir", str(folder), "--per-label", "20", "--no-progress", "--no-report"]
-    study.write_seed_settings(folder, settings.replace(threads=2))  # a setting that changes no number: fine
+    study_seed.write_seed_settings(folder, settings.replace(threads=2))  # a setting that changes no number: fine
     with pytest.raises(ValueError, match=r"holds another run \(its settings differ in \['lr_dis'\]\)"):
-        study.write_seed_settings(folder, settings.replace(lr_dis=5e-5))
+        study_seed.write_seed_settings(folder, settings.replace(lr_dis=5e-5))

@@ -40,6 +40,7 @@ def test_the_grid_as_typed():
     ("k_step=5,ten", "'ten' is not a value"),
     ("k_step=5,0", r"Settings.k_step=0 is invalid; accepted: "),
     ("k_step=5,5", "give distinct values"),
+    ("lr_dis=1,1.0", r"give distinct values, separated by commas \(as folder names: 1, 1\)"),
 ])
 def test_a_bad_grid_says_what_is_wrong(text, message):
     with pytest.raises(ValueError, match=message):
@@ -105,3 +106,16 @@ def test_a_judged_sweep_reports_each_cell(tmp_path):
         assert report["evaluations"][0]["settings"]["lr_gen"] == float(cell.split("=")[1])
         assert (figs / cell / "cgan-seed-1.png").is_file()
     assert "## lr_gen=0.001" in proc.stdout
+
+
+def test_the_report_finds_each_cells_seeds_by_folder(tmp_path):
+    """Settings may store a value otherwise than typed (ema_decay=0.99 is (0.99,)): the report
+    finds a cell's seeds by their folder."""
+    grid = sweep.parse_grid(["ema_decay=0.99,0.999"])
+    tasks = sweep.tasks(Settings(iterations=6), grid, [1], tmp_path)
+    for settings, folder in tasks:
+        folder.mkdir(parents=True)
+        (folder / "evaluation.json").write_text(json.dumps({"seed": 1, "not_judged": True, "machine": "m"}))
+    report = sweep_report.build_report(Settings(iterations=6), grid, tasks, tmp_path, "test")
+    assert [(c["name"], c["seeds"], c["diverged"]) for c in report["cells"]] == [("ema_decay=0.99", 1, 0),
+                                                                                ("ema_decay=0.999", 1, 0)]
