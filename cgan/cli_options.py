@@ -1,6 +1,7 @@
 """What the training commands of ``python -m cgan`` share: the options every one takes
-(:func:`add_common_options`), the settings they give (:func:`settings_from_args`), ``--fast``
-and where each command puts its folders by default (:func:`default_dirs`)."""
+(:func:`add_common_options`), the settings they give (:func:`settings_from_args`), the
+``--fast`` settings (:func:`fast_settings`) and where each command puts its folders by default
+(:func:`default_dirs`)."""
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,9 @@ def fast_settings() -> dict:
 
 
 def default_dirs(command: str, preset: str = "printed") -> tuple[str, str]:
-    """Where ``figures`` and ``study`` put their run folders and figures by default:
-    ``runs``/``figs`` and ``runs/study``/``figs/study`` at the printed settings; a preset's
+    """Where ``figures``, ``study`` and a sweep (``study --grid`` or ``--no-judge``: ``command``
+    ``"sweep"``) put their run folders and figures by default: ``runs``/``figs``,
+    ``runs/study``/``figs/study`` and ``runs/sweep``/``figs/sweep`` at the printed settings; a preset's
     beside them, under its name (an alias's preset's: ``published`` and ``figure-time`` both give
     ``runs/figure-time``/``figs/figure-time``, ``runs/study-figure-time``/``figs/study-figure-time``)."""
     runs, figs = {"figures": ("runs", "figs"), "study": ("runs/study", "figs/study"),

@@ -18,10 +18,12 @@ def add_parser(sub) -> None:
     add_common_options(p, seed=False)
     p.add_argument("--ema", type=float, nargs="*", default=None, metavar="DECAY",
                    help="decays of the averaged generators each run keeps (ours; default 0.99 0.999; none: --ema)")
-    p.add_argument("--runs-dir", default=None, help="seed run folders go here (default runs/study; "
-                                                    "runs/study-NAME for --preset NAME other than printed)")
-    p.add_argument("--figs-dir", default=None, help="the report goes here (default figs/study; figs/study-NAME for "
-                                                    "--preset NAME other than printed)")
+    p.add_argument("--runs-dir", default=None, help="seed run folders go here (default runs/study, or runs/sweep "
+                                                    "with --grid or --no-judge; -NAME added for --preset NAME other "
+                                                    "than printed)")
+    p.add_argument("--figs-dir", default=None, help="the report goes here (default figs/study, or figs/sweep with "
+                                                    "--grid or --no-judge; -NAME added for --preset NAME other than "
+                                                    "printed)")
     p.add_argument("--jobs", type=int, default=None,
                    help="seeds trained at once, the cores split between them (default: one job a core, at "
                         "most one a seed)")
@@ -37,12 +39,13 @@ def add_parser(sub) -> None:
                         "reported as diverged)")
     p.add_argument("--grid", action="append", metavar="NAME=V1,V2", default=None,
                    help="a sweep: train the seeds at every combination of these settings' values (repeat for "
-                        "each setting, e.g. --grid lr_dis=1e-4,1e-3 --grid k_step=5,10); run folders "
-                        "RUNS/<cell>/, reports FIGS/<cell>/ (default runs/sweep, figs/sweep)")
+                        "each setting, e.g. --grid lr_dis=1e-4,1e-3 --grid k_step=5,10); run folders in "
+                        "--runs-dir/<cell>/, reports in --figs-dir/<cell>/ (default runs/sweep, figs/sweep; with "
+                        "--no-judge one report, --figs-dir/stability.*)")
     p.add_argument("--no-judge", action="store_true",
                    help="only train: record whether each seed diverged (and from which iteration the "
-                        "discriminator had won); the report is the divergence rate a cell with its 95%% "
-                        "Wilson interval (FIGS/stability.md, .json, .png)")
+                        "discriminator had won); the report is the divergence rate per cell with its 95%% "
+                        "Wilson interval (--figs-dir/stability.md, .json, .png)")
     p.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local: processes on this machine (the default); dask: a task a seed on a Dask "
                         "cluster (pip install -e .[dask]), a LocalCluster of --jobs workers unless --address")

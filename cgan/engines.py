@@ -7,7 +7,8 @@
 
 A SIGTERM or Ctrl-C to the study stops the seeds it runs on this machine or on its LocalCluster
 (a run folder keeps its newest checkpoint: the command run again resumes); on a remote cluster
-a seed already training goes on to its end. The exit codes come back in order.
+a seed already training goes on to its end. :func:`run_local` and :func:`run_dask` return the
+seeds' exit codes in the order given.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ ENGINES = ("local", "dask")
 DASK_MISSING = ("--engine dask needs Dask's distributed scheduler, which is not installed: "
                 "pip install -e .[dask] (or pip install 'dask[distributed]')")
 CPUS = "cpus"        # the Dask worker resource a seed's task reserves, one a TensorFlow thread
-RETRIES = 3          # a task whose worker is lost is run again, on another worker, up to this many times
+RETRIES = 3  # a task that raised runs again up to this many times (a lost worker: the scheduler's allowed-failures)
 
 
 class Stopped(SystemExit):

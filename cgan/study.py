@@ -33,7 +33,7 @@ together, then ``--collect DIR ...`` merges them into one report.
 
 This module runs the seeds (:mod:`cgan.engines`: here, or on a Dask cluster); :mod:`cgan.study_seed`
 trains and judges one; :mod:`cgan.study_report` collects and reports them; :mod:`cgan.sweep`
-runs a study at every cell of a grid of settings.
+lays a study out over a grid of settings.
 """
 from __future__ import annotations
 
