@@ -119,3 +119,22 @@ def test_the_report_finds_each_cells_seeds_by_folder(tmp_path):
     report = sweep_report.build_report(Settings(iterations=6), grid, tasks, tmp_path, "test")
     assert [(c["name"], c["seeds"], c["diverged"]) for c in report["cells"]] == [("ema_decay=0.99", 1, 0),
                                                                                 ("ema_decay=0.999", 1, 0)]
+
+
+def test_the_committed_stability_map_is_the_report_of_its_records():
+    """figs/stability/: one real sweep (README: its command and time); stability.md is the
+    report of stability.json, its README quotes the table word for word, and every cell has
+    at least 8 seeds of 300 iterations."""
+    folder = ROOT / "figs" / "stability"
+    report = json.loads((folder / "stability.json").read_text())
+    assert report["iterations"] == 300 and report["kind"] == "cgan"
+    assert report["grid"] == {"lr_dis": [1e-4, 3e-4, 1e-3], "k_step": [5, 10]}
+    assert all(c["seeds"] == c["seeds_asked"] >= 8 for c in report["cells"])
+    md = (folder / "stability.md").read_text()
+    assert md == sweep_report.markdown(report)
+    table = [line for line in md.splitlines() if line.startswith("|")]
+    readme = (folder / "README.md").read_text()
+    assert "\n".join(table) in readme and report["command"] in readme
+    assert {c["name"]: c["presets"] for c in report["cells"] if c["presets"]} == {
+        "lr_dis=0.0001,k_step=5": ["printed"], "lr_dis=0.001,k_step=10": ["figure-time"]}
+    assert (folder / "stability.png").read_bytes()[:4] == b"\x89PNG"
