@@ -19,6 +19,26 @@ STATE_FILE = statefile.JSON_FILE  # the loop's state in a checkpoint (its arrays
 TF_PREFIX = "model"          # TensorFlow's files in a checkpoint: model.index, model.data-*
 
 
+class SessionVariables:
+    """A TF1 graph's variables as a run checkpoints them: all of them through ``saver`` (a
+    ``tf.compat.v1.train.Saver``) in ``sess``, and the generator's ``weights`` read as arrays.
+    (:class:`cgan.keras3.KerasGAN` has the same three methods for its Keras 3 variables.)"""
+
+    def __init__(self, sess, saver, weights: list):
+        self.sess, self.saver, self.weights = sess, saver, list(weights)
+
+    def save(self, folder: Path) -> None:
+        with self.sess.graph.as_default():  # the TF1 saver works on its graph, in any process mode
+            self.saver.save(self.sess, str(folder / TF_PREFIX), write_meta_graph=False, write_state=False)
+
+    def restore(self, folder: Path) -> None:
+        with self.sess.graph.as_default():
+            self.saver.restore(self.sess, str(folder / TF_PREFIX))
+
+    def generator_values(self) -> list:
+        return self.sess.run(self.weights)
+
+
 def checkpoint_dirs(run_dir: str | os.PathLike) -> list[Path]:
     """A run folder's complete checkpoints (folders not left half-written), oldest first."""
     folder = Path(run_dir) / CHECKPOINTS
@@ -33,17 +53,17 @@ def resume_hint(run_dir: str | os.PathLike) -> str:
     return f"the same command resumes from {newest[-1].name}" if newest else "the same command starts the run again"
 
 
-def save_checkpoint(run_dir: str | os.PathLike, iteration: int, sess, saver, state: dict[str, Any],
+def save_checkpoint(run_dir: str | os.PathLike, iteration: int, networks, state: dict[str, Any],
                     kept: int) -> Path:
-    """Write checkpoint ``ckpt-<iteration>``: the session's variables through ``saver`` and
+    """Write checkpoint ``ckpt-<iteration>``: the networks' variables (``networks.save(folder)``:
+    a :class:`SessionVariables` or a :class:`cgan.keras3.KerasGAN`) and
     ``state`` (:func:`cgan.statefile.write`); then keep only the newest ``kept``. A full disk is one
     :class:`cgan.files.RunFolderFull` line, and leaves the older checkpoints as they were."""
     final = Path(run_dir) / CHECKPOINTS / f"ckpt-{iteration:08d}"
     with disk_full_says_so(run_dir, f"checkpoint {final.name}", lambda: resume_hint(run_dir)), \
             atomic_path(final) as tmp:
         tmp.mkdir(parents=True)
-        with sess.graph.as_default():  # the TF1 saver works on its graph, in any process mode
-            saver.save(sess, str(tmp / TF_PREFIX), write_meta_graph=False, write_state=False)
+        networks.save(tmp)
         statefile.write(tmp, state)
     for old in checkpoint_dirs(run_dir)[:-kept]:
         shutil.rmtree(old, ignore_errors=True)
@@ -84,22 +104,16 @@ def newest_readable(run_dir: str | os.PathLike, restore: Callable[[Path, dict], 
     return None
 
 
-def restore_variables(sess, saver, checkpoint: Path) -> None:
-    """Load a checkpoint's TensorFlow variables into the session."""
-    with sess.graph.as_default():
-        saver.restore(sess, str(checkpoint / TF_PREFIX))
-
-
-def restore_newest(run_dir: str | os.PathLike, sess, saver,
+def restore_newest(run_dir: str | os.PathLike, networks,
                    load_state: Callable[[dict], None]) -> tuple[Path, dict[str, Any]] | None:
     """Restore a run from the newest readable checkpoint: ``load_state(state)`` first, then the
-    session's variables (a checkpoint whose state fails to load leaves them untouched). Returns the
+    networks' variables (``networks.restore(folder)``) (a checkpoint whose state fails to load leaves them untouched). Returns the
     checkpoint and its state; None if the folder has none. A folder whose checkpoints all fail
     is a ``ValueError``: a fresh start over variables a failed restore may have touched would
     pass for a new run."""
     def restore(ckpt: Path, state: dict) -> None:
         load_state(state)
-        restore_variables(sess, saver, ckpt)
+        networks.restore(ckpt)
 
     found = newest_readable(run_dir, restore)
     if found is None:

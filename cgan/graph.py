@@ -134,6 +134,17 @@ def make_session(settings: Settings = Settings()) -> tf.compat.v1.Session:
     return sess
 
 
+def check_z(z: Any, settings: Settings) -> np.ndarray:
+    """``z`` as float32 (N, latent_dim), or a ``ValueError`` saying what shape it must have."""
+    arr = checks.array("z", z, kinds="fiu")
+    if arr.ndim != 2 or arr.shape[1] != settings.latent_dim:
+        raise ValueError(f"z must have shape (N, {settings.latent_dim}) (latent_dim="
+                         f"{settings.latent_dim}), got shape {arr.shape}")
+    if arr.dtype.kind == "f" and np.any(np.abs(arr) > 1e30):
+        raise ValueError("z must hold finite numbers of float32 range")
+    return arr.astype("float32")
+
+
 class Inputs(NamedTuple):
     x_: tf.Tensor   # placeholder (None, 28, 28, 1): images in [0, 1]
     y_: tf.Tensor   # placeholder (None, num_classes): one-hot labels
@@ -255,13 +266,7 @@ class GANGraph:
 
     # -- drawing --------------------------------------------------------------------
     def check_z(self, z: Any) -> np.ndarray:
-        arr = checks.array("z", z, kinds="fiu")
-        if arr.ndim != 2 or arr.shape[1] != self.settings.latent_dim:
-            raise ValueError(f"z must have shape (N, {self.settings.latent_dim}) (latent_dim="
-                             f"{self.settings.latent_dim}), got shape {arr.shape}")
-        if arr.dtype.kind == "f" and np.any(np.abs(arr) > 1e30):
-            raise ValueError("z must hold finite numbers of float32 range")
-        return arr.astype("float32")
+        return check_z(z, self.settings)
 
     def generate(self, z: Any, labels: Any = None, batch_size: int = 4096) -> np.ndarray:
         """Images G(z, labels), float32 (N, 28, 28, 1) in [0, 1], dropout off.
@@ -320,8 +325,14 @@ def save_generator(path: str | os.PathLike, sess, weights: list, settings: Setti
     """Write a generator's ``weights`` (its variables, read in ``sess``) and the run's
     ``settings`` to an ``.npz`` file (atomically), for :meth:`GANGraph.from_generator_file`;
     ``averages`` (decay -> arrays, :mod:`cgan.averaging`) are stored beside them."""
+    return write_generator(path, sess.run(list(weights)), settings, averages)
+
+
+def write_generator(path: str | os.PathLike, values: list[np.ndarray], settings: Settings,
+                    averages: dict[float, list[np.ndarray]] | None = None) -> Path:
+    """:func:`save_generator` for weights already read as arrays (``values``)."""
     groups = {average_key(d): arrays for d, arrays in (averages or {}).items()}
-    return write_weights(path, sess.run(list(weights)), "settings", settings.to_dict(), groups)
+    return write_weights(path, values, "settings", settings.to_dict(), groups)
 
 
 

@@ -16,7 +16,7 @@ from . import checkpoints, snapshots
 from .averaging import WeightAverage
 from .data import MNIST, check_data
 from .files import disk_full_says_so
-from .graph import save_generator
+from .graph import write_generator
 from .history import History, Stopwatch
 from .manifold import draw_manifolds, to_uint8
 from .runlock import RunLock
@@ -49,6 +49,7 @@ class Run:
         self.clock = Stopwatch()
         self.sess = self.saver = self._generate = None
         self.generator_weights: list = []
+        self.networks = None  # what checkpoints save and restore (attach, attach_networks)
         self.average: WeightAverage | None = None  # the averaged generator (settings.ema_decay), from resume()
         self.lock: RunLock | None = None
         self.log: TensorBoardLog | None = None
@@ -59,8 +60,15 @@ class Run:
         its variables, the function that draws digits, ``generate(z, labels)`` (z float32
         (N, latent_dim), labels N integers or None for the plain GAN; returns (N, 28, 28, 1)
         in [0, 1]), and the generator's weights (its variables)."""
-        self.sess, self.saver, self._generate = sess, saver, generate
-        self.generator_weights = list(generator_weights)
+        self.attach_networks(checkpoints.SessionVariables(sess, saver, generator_weights), generate)
+        self.sess, self.saver, self.generator_weights = sess, saver, list(generator_weights)
+
+    def attach_networks(self, networks, generate: Callable) -> None:
+        """The networks this run trains, as an object that ``save(folder)``\ s and
+        ``restore(folder)``\ s all their variables and reads the generator's weights as arrays
+        (``generator_values()``): a :class:`cgan.checkpoints.SessionVariables` (:meth:`attach`)
+        or a :class:`cgan.keras3.KerasGAN`; and ``generate`` as for :meth:`attach`."""
+        self.networks, self._generate = networks, generate
 
     def generate(self, z, labels=None):
         """Digits from the attached generator (dropout off), so a run draws its manifolds."""
@@ -82,7 +90,7 @@ class Run:
         l_d = float(l_d)
         self.history.add(self.iteration, l_d, d_steps, g_steps)
         if self.average is not None:
-            self.average.update(self.sess.run(self.generator_weights))
+            self.average.update(self.networks.generator_values())
         if self.log is not None:
             self.log.iteration(self.iteration, l_d, d_steps, g_steps, terms)
         self.iteration += 1
@@ -111,7 +119,7 @@ class Run:
                      "periods": self.periods,
                      "average": None if self.average is None else self.average.state_dict(),
                      "elapsed": self.clock.elapsed}
-            final = checkpoints.save_checkpoint(self.run_dir, self.iteration, self.sess, self.saver, state,
+            final = checkpoints.save_checkpoint(self.run_dir, self.iteration, self.networks, state,
                                                 self.settings.checkpoints_kept)
             if self.log is not None:
                 self.log.flush()  # the log holds what the checkpoint holds, so a resumed run repeats no step
@@ -122,7 +130,7 @@ class Run:
         if the run was opened to resume and has one (snapshots drawn after it are deleted: the
         resumed run draws them again); open the TensorBoard log if ``settings.tensorboard``
         names a folder. Returns whether a checkpoint was restored."""
-        found = self.resuming and checkpoints.restore_newest(self.run_dir, self.sess, self.saver,
+        found = self.resuming and checkpoints.restore_newest(self.run_dir, self.networks,
                                                              self.streams.load_state_dict)
         if found:
             ckpt, state = found
@@ -135,7 +143,7 @@ class Run:
                 self.average = WeightAverage.from_state(state["average"])
             snapshots.drop_snapshots_except(self.run_dir, self.periods)
         elif self.settings.ema_decay:  # the averages start from G's initial weights
-            self.average = WeightAverage(self.settings.ema_decay, self.sess.run(self.generator_weights))
+            self.average = WeightAverage(self.settings.ema_decay, self.networks.generator_values())
         if self.settings.tensorboard and self.log is None:
             self.log = TensorBoardLog(self.settings.tensorboard, self.iteration)
         return bool(found)
@@ -150,14 +158,14 @@ class Run:
 
     def finish(self, figs_dir: str | os.PathLike | None = None) -> None:
         """Checkpoint the final state, save the generator to ``run_dir/generator.npz``
-        (:func:`cgan.graph.save_generator`), write the figures to ``figs_dir`` if given,
+        (:func:`cgan.graph.write_generator`), write the figures to ``figs_dir`` if given,
         and :meth:`close` the run (the graph's session stays open for drawing)."""
         kept = checkpoints.checkpoint_dirs(self.run_dir)
         if not kept or kept[-1].name != f"ckpt-{self.iteration:08d}":
             self.save_checkpoint()
         with disk_full_says_so(self.run_dir, GENERATOR_FILE, lambda: "the same command writes it again"):
-            save_generator(self.run_dir / GENERATOR_FILE, self.sess, self.generator_weights, self.settings,
-                           None if self.average is None else self.average.averages)
+            write_generator(self.run_dir / GENERATOR_FILE, self.networks.generator_values(), self.settings,
+                            None if self.average is None else self.average.averages)
         if figs_dir is not None:
             with self.clock.timed("figures"):
                 self.write_figures(figs_dir)

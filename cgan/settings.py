@@ -88,6 +88,9 @@ class Settings:
     # 16: dropout masks from 16 random bits a unit (half the random numbers; the rate becomes
     # round(rate * 65536) / 65536, 0.3000031 for 0.3); 32: one float32 uniform a unit, as Keras.
     dropout_mask_bits: int = 32
+    # The code that trains (not in the article): "tf1", the article's TF1 graph (cgan.graph), or "keras3",
+    # the same algorithm in today's Keras 3 (cgan.keras3: plain Keras layers in fp32, its own dropout masks).
+    idiom: str = "tf1"
 
     # Beyond the article, off by default: an exponential moving average of G's weights (cgan.averaging),
     # e.g. 0.999, or a tuple of decays to keep several; drawn from with load_generator(..., averaged=True).
@@ -141,6 +144,10 @@ class Settings:
         need("tensorboard", self.tensorboard is None or (isinstance(self.tensorboard, str) and self.tensorboard),
              "None or a folder name")
         need("precision", self.precision in ("fp32", "bf16", "fp16"), "'fp32', 'bf16' or 'fp16'")
+        need("idiom", self.idiom in ("tf1", "keras3"), "'tf1' (the article's TF1 graph) or 'keras3'")
+        if self.idiom == "keras3":
+            need("precision", self.precision == "fp32", "'fp32' with idiom='keras3'")
+            need("dropout_mask_bits", self.dropout_mask_bits == 32, "32 with idiom='keras3' (Keras's own dropout)")
         need("seed", self.seed is None or (is_int(self.seed) and 0 <= self.seed < 2**31),
              "None or an integer in [0, 2**31)")
         decays = self.ema_decay

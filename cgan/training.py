@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from typing import Callable
 
@@ -20,7 +21,8 @@ from .settings import Settings
 class Trainer:
     """The article's loop (:meth:`run_iteration`, :meth:`fit`) over a run (``run``: a
     :class:`cgan.run.Run`, the folder with its streams, history, snapshots and checkpoints)
-    and the package's graph (``graph``: a :class:`cgan.GANGraph`). :func:`prepare` and
+    and the package's graph (``graph``: a :class:`cgan.GANGraph`, or with ``Settings(idiom="keras3")``
+    a :class:`cgan.keras3.KerasGAN`). :func:`prepare` and
     :func:`train` make one. The run's state reads through the trainer (``trainer.iteration``,
     ``trainer.history``, ``trainer.periods``, ...). :meth:`close` closes all that it
     opened: the run (its log, its lock, op determinism) and the graph's session."""
@@ -28,8 +30,9 @@ class Trainer:
     def __init__(self, run: Run, graph: GANGraph | None):
         if not isinstance(run, Run):
             raise ValueError(f"run must be a cgan.run.Run (cgan.open_run gives one), got {checks.describe(run)}")
-        if graph is not None and not isinstance(graph, GANGraph):
-            raise ValueError(f"graph must be a cgan.GANGraph, got {checks.describe(graph)}")
+        keras3 = sys.modules.get("cgan.keras3")  # a KerasGAN exists only once cgan.keras3 is imported
+        if graph is not None and not isinstance(graph, GANGraph) and not (keras3 and isinstance(graph, keras3.KerasGAN)):
+            raise ValueError(f"graph must be a cgan.GANGraph or a cgan.keras3.KerasGAN, got {checks.describe(graph)}")
         self.run, self.graph = run, graph
         self._holds_determinism = False  # a hold on op determinism (a seeded run), given back by release()
 
@@ -129,18 +132,27 @@ class Trainer:
 
 def prepare(settings: Settings = Settings(), run_dir: str | os.PathLike = "runs/cgan", resume: bool = True,
             overwrite: bool = False, data=None) -> Trainer:
-    """A :class:`Trainer` for ``run_dir`` (:func:`open_run`) and a new :class:`cgan.GANGraph`,
+    """A :class:`Trainer` for ``run_dir`` (:func:`open_run`) and a new :class:`cgan.GANGraph` (or
+    :class:`cgan.keras3.KerasGAN` with ``settings.idiom == "keras3"``),
     resumed from the folder's newest checkpoint if any and ``resume``."""
     run = open_run(settings, run_dir, resume, overwrite, data)
     trainer = Trainer(run, None)
     try:
         trainer.hold_op_determinism()  # before the graph's kernels are made; close() puts it back
-        trainer.graph = GANGraph(settings, dropout_rng=run.streams.dropout)
+        if settings.idiom == "keras3":
+            from .keras3 import KerasGAN
+
+            trainer.graph = KerasGAN(settings)
+        else:
+            trainer.graph = GANGraph(settings, dropout_rng=run.streams.dropout)
     except BaseException:
         trainer.release()
         raise
     graph = trainer.graph
-    run.attach(graph.sess, graph.saver, graph.generate, graph.generator.weights)
+    if settings.idiom == "keras3":
+        run.attach_networks(graph, graph.generate)
+    else:
+        run.attach(graph.sess, graph.saver, graph.generate, graph.generator.weights)
     try:
         run.resume()
     except BaseException:

@@ -72,15 +72,16 @@ def test_save_keeps_the_newest_and_restores_the_variables(tmp_path):
         saver = tf.compat.v1.train.Saver()
         sess = tf.compat.v1.Session(graph=graph)
         sess.run(v.initializer)
+    networks = checkpoints.SessionVariables(sess, saver, [v])
     try:
         for i in (1, 2, 3):
             sess.run(assign, {value: float(i)})
-            checkpoints.save_checkpoint(tmp_path, i, sess, saver, {"iteration": i}, kept=2)
+            checkpoints.save_checkpoint(tmp_path, i, networks, {"iteration": i}, kept=2)
         assert [p.name for p in checkpoints.checkpoint_dirs(tmp_path)] == ["ckpt-00000002", "ckpt-00000003"]
         sess.run(assign, {value: 0.0})
         ckpt, state = checkpoints.newest_readable(
-            tmp_path, lambda c, s: checkpoints.restore_variables(sess, saver, c))
-        assert state == {"iteration": 3} and sess.run(v) == 3.0
+            tmp_path, lambda c, s: networks.restore(c))
+        assert state == {"iteration": 3} and sess.run(v) == 3.0 and networks.generator_values() == [3.0]
     finally:
         sess.close()
 
