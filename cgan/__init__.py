@@ -34,7 +34,7 @@ _EXPORTS = {
 _SUBMODULES = {"averaging", "checkpoints", "checks", "classifier", "cli", "cpu", "data", "diagrams", "display",
                "evaluation", "evaluation_report", "explore", "files", "graph", "history", "layers", "manifold",
                "metrics", "networks", "readback", "run", "runfolder", "runlock", "settings", "snapshots", "streams",
-               "study", "study_report", "study_tables", "tensorboard_log", "training", "web", "weightfile"}
+               "study", "study_report", "study_tables", "tensorboard_log", "training", "web", "weightfile", "keras3"}
 
 __all__ = sorted([*_EXPORTS, "metrics", "evaluation", "evaluation_report"])
 

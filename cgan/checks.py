@@ -75,3 +75,13 @@ def output_dir(name: str, value: Any) -> Path:
     if not existing.is_dir() or not os.access(existing, os.W_OK):
         raise ValueError(f"{name}={str(p)!r} cannot be written ({str(existing)!r} is not a writable folder)")
     return p
+
+
+def latent(name: str, z: Any, latent_dim: int) -> np.ndarray:
+    """``z`` as float32 (N, latent_dim), or a ``ValueError`` saying what shape it must have."""
+    arr = array(name, z, kinds="fiu")
+    if arr.ndim != 2 or arr.shape[1] != latent_dim:
+        raise ValueError(f"{name} must have shape (N, {latent_dim}) (latent_dim={latent_dim}), got shape {arr.shape}")
+    if arr.dtype.kind == "f" and np.any(np.abs(arr) > 1e30):
+        raise ValueError(f"{name} must hold finite numbers of float32 range")
+    return arr.astype("float32")

@@ -32,6 +32,7 @@ from .networks import DISCRIMINATOR_SCOPE, GENERATOR_SCOPE, build_discriminator,
 from . import checks
 from .cpu import cpu_flags
 from .data import as_one_hot
+from .randomstate import seeded_globals
 from .settings import Settings
 from .weightfile import (WEIGHTS_DIR, assign_values, average_group, read_weights,  # noqa: F401 (WEIGHTS_DIR: a name of cgan.graph)
                          shipped_generator_path, write_weights)
@@ -101,17 +102,15 @@ def _keras_session():
 
 @contextlib.contextmanager
 def global_state_kept(seed: int | None = None):
-    """Run the block with Python's ``random`` and numpy's global generator seeded with
-    ``seed`` (Keras draws its initializer seeds from them; None: fresh seeds from the OS, so
-    unseeded graphs differ), then put both back as they were, and the v1 Keras session too."""
-    py_state, np_state, keras_session = random.getstate(), np.random.get_state(), _keras_session()
+    """Run the block with Python's ``random`` and numpy's global generator seeded with ``seed``
+    (:func:`cgan.randomstate.seeded_globals`: Keras draws its initializer seeds from them; None:
+    fresh seeds from the OS, so unseeded graphs differ), then put both back as they were, and the
+    v1 Keras session too."""
+    keras_session = _keras_session()
     try:
-        random.seed(seed)
-        np.random.seed(seed)
-        yield
+        with seeded_globals(seed):
+            yield
     finally:
-        random.setstate(py_state)
-        np.random.set_state(np_state)
         K.set_session(keras_session)
 
 
@@ -132,17 +131,6 @@ def make_session(settings: Settings = Settings()) -> tf.compat.v1.Session:
         sess = tf.compat.v1.Session(graph=graph, config=config)
         K.set_session(sess)
     return sess
-
-
-def check_z(z: Any, settings: Settings) -> np.ndarray:
-    """``z`` as float32 (N, latent_dim), or a ``ValueError`` saying what shape it must have."""
-    arr = checks.array("z", z, kinds="fiu")
-    if arr.ndim != 2 or arr.shape[1] != settings.latent_dim:
-        raise ValueError(f"z must have shape (N, {settings.latent_dim}) (latent_dim="
-                         f"{settings.latent_dim}), got shape {arr.shape}")
-    if arr.dtype.kind == "f" and np.any(np.abs(arr) > 1e30):
-        raise ValueError("z must hold finite numbers of float32 range")
-    return arr.astype("float32")
 
 
 class Inputs(NamedTuple):
@@ -266,7 +254,7 @@ class GANGraph:
 
     # -- drawing --------------------------------------------------------------------
     def check_z(self, z: Any) -> np.ndarray:
-        return check_z(z, self.settings)
+        return checks.latent("z", z, self.settings.latent_dim)
 
     def generate(self, z: Any, labels: Any = None, batch_size: int = 4096) -> np.ndarray:
         """Images G(z, labels), float32 (N, 28, 28, 1) in [0, 1], dropout off.

@@ -36,6 +36,7 @@ from keras import layers  # noqa: E402
 
 from . import checks
 from .data import as_one_hot
+from .randomstate import seeded_globals
 from .settings import Settings
 
 EPS = 1e-10         # keeps log() finite, as in the article
@@ -184,14 +185,12 @@ class KerasGAN:
     (:func:`use_threads`)."""
 
     def __init__(self, settings: Settings = Settings()):
-        from .graph import global_state_kept  # Keras 3 draws initializer seeds from Python's random
-
         self.settings = settings
         self.last_terms: dict[str, float] = {}
         if settings.threads:
             use_threads(settings.threads)
         seeds = [int(s) for s in np.random.SeedSequence(settings.seed).generate_state(5)]
-        with global_state_kept(settings.seed):
+        with seeded_globals(settings.seed):  # Keras 3 draws initializer seeds from Python's random
             self.generator = build_generator(settings, seeds[:3])
             self.discrim = build_discriminator(settings, seeds[3:])
         self.optimizer_gen, self.optimizer_dis = ArticleRMSprop(settings.lr_gen), ArticleRMSprop(settings.lr_dis)
@@ -225,9 +224,7 @@ class KerasGAN:
     def generate(self, z: Any, labels: Any = None, batch_size: int = 4096) -> np.ndarray:
         """Images G(z, labels), float32 (N, 28, 28, 1) in [0, 1], dropout off (as
         :meth:`cgan.GANGraph.generate`)."""
-        from .graph import check_z
-
-        z = check_z(z, self.settings)
+        z = checks.latent("z", z, self.settings.latent_dim)
         checks.integer("batch_size", batch_size, 1)
         if self.settings.conditional:
             if labels is None:

@@ -84,3 +84,38 @@ def table(printed: dict, figure_time: dict) -> str:
     out.append("Ours: mean (min–max) over the seeds' final generators, judged by the same classifier as the "
                "article's figures.")
     return "\n".join(out) + "\n"
+
+
+# (row, the summary's measure, format) for the CGAN's final generators of two studies side by side
+IDIOM_ROWS: list[tuple[str, str, Callable[[float], str]]] = [
+    ("manifold accuracy", "accuracy_manifold", _pct),
+    ("worst label's manifold accuracy", "worst_label_accuracy", _pct),
+    ("accuracy, random z", "accuracy_random_z", _pct),
+    ("Fréchet distance, random z (lower is better)", "fd", _num),
+    ("Fréchet distance, manifold (lower is better)", "fd_manifold", _num),
+    ("G steps per iteration", "g_steps_per_iteration", _num),
+]
+
+
+def _mean_sd_range(stats: dict | None, fmt: Callable[[float], str]) -> str:
+    if not stats or stats.get("mean") is None:
+        return ""
+    sd = "" if stats.get("sd") is None else f" ± {fmt(stats['sd'])}"
+    return f"{fmt(stats['mean'])}{sd} ({fmt(stats['min'])}–{fmt(stats['max'])})"
+
+
+def idiom_table(tf1: dict, keras3: dict) -> str:
+    """The CGAN's final generators of two seed studies (their ``study.json`` dicts), one trained by
+    the article's TF1 graph and one by :mod:`cgan.keras3`, side by side: a row a measure, each
+    study's mean ± sd (min–max) over its seeds; the last row counts the seeds judged."""
+    for name, study in (("tf1", tf1), ("keras3", keras3)):
+        if not isinstance(study, dict) or "summary" not in study:
+            raise ValueError(f"{name} must be a seed study's report (a study.json as a dict), got {type(study).__name__}")
+    out = ["| CGAN, final G | TF1 graph (the article's code) | Keras 3 (`cgan.keras3`) |", "|---|---|---|"]
+    for row, key, fmt in IDIOM_ROWS:
+        cells = [_mean_sd_range((final_stats(study, "cgan") or {}).get(key), fmt) for study in (tf1, keras3)]
+        out.append(f"| {row} | {cells[0]} | {cells[1]} |")
+    out.append(f"| seeds judged (of those trained) | {_seeds(tf1, 'cgan')} | {_seeds(keras3, 'cgan')} |")
+    out.append("")
+    out.append("Mean ± sd (min–max) over each study's seeds, judged by the same classifier.")
+    return "\n".join(out) + "\n"

@@ -64,9 +64,9 @@ class Run:
         self.sess, self.saver, self.generator_weights = sess, saver, list(generator_weights)
 
     def attach_networks(self, networks, generate: Callable) -> None:
-        """The networks this run trains, as an object that ``save(folder)``\ s and
-        ``restore(folder)``\ s all their variables and reads the generator's weights as arrays
-        (``generator_values()``): a :class:`cgan.checkpoints.SessionVariables` (:meth:`attach`)
+        """The networks this run trains, as an object that saves all their variables into a checkpoint
+        folder (``save(folder)``), restores them (``restore(folder)``) and reads the generator's weights
+        as arrays (``generator_values()``): a :class:`cgan.checkpoints.SessionVariables` (:meth:`attach`)
         or a :class:`cgan.keras3.KerasGAN`; and ``generate`` as for :meth:`attach`."""
         self.networks, self._generate = networks, generate
 

@@ -134,3 +134,22 @@ def test_keras3_leaves_tensorflows_optimizer_options_as_they_were(small_data):
     gan = KerasGAN(Settings(idiom="keras3", seed=1, batch_size=32))
     run_steps(gan, small_data, 2)
     assert tf.config.optimizer.get_experimental_options() == before
+
+
+def test_idiom_table_sets_two_studies_side_by_side():
+    """cgan.reproduction.idiom_table: each study's CGAN final-G summary, mean ± sd (min–max)."""
+    import json
+    from pathlib import Path
+
+    from cgan import reproduction
+
+    figs = Path(__file__).resolve().parent.parent / "figs"
+    tf1, other = (json.loads((figs / name / "study.json").read_text()) for name in ("study", "study-figure-time"))
+    table = reproduction.idiom_table(tf1, other)
+    stats = reproduction.final_stats(tf1, "cgan")["accuracy_manifold"]
+    row = next(line for line in table.splitlines() if line.startswith("| manifold accuracy |"))
+    assert row.split(" | ")[1] == (f"{100 * stats['mean']:.1f}% ± {100 * stats['sd']:.1f}% "
+                                   f"({100 * stats['min']:.1f}%–{100 * stats['max']:.1f}%)")
+    assert "| seeds judged (of those trained) | 5 | 3 of 5 |" in table
+    with pytest.raises(ValueError, match="keras3 must be a seed study's report"):
+        reproduction.idiom_table(tf1, {"seeds": []})
