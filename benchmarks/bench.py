@@ -13,8 +13,9 @@ discriminator and per generator step of
   0.3000031 instead of 0.3; opt-in);
 - ``ours, bf16``: ours with oneDNN's bfloat16 auto mixed precision (changes the numerics;
   off by default; fast only on CPUs with AVX512_BF16 or AMX), alone and with 16-bit masks;
-- ``tf.function peer``: the same model in Keras 3 with a ``tf.function`` +
-  ``GradientTape`` train step, in its own process (benchmarks/peer_tf_function.py);
+- ``Keras 3 (cgan.keras3)``, the peer: the same model and algorithm as one writes it today,
+  Keras 3 with a ``tf.function`` + ``GradientTape`` step per network (``cgan.keras3``), in
+  its own process (benchmarks/peer_keras3.py);
 
 with medians and min-max over rounds and the ratios to the peer; the machine's fp32
 peak (a 2048x2048 matmul and the generator's main 5x5 convolution) and the fraction
@@ -168,7 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--snapshots", type=int, default=frames, help=f"GIF frames per label (article: {frames})")
     p.add_argument("--run-dir", default="runs/cgan", help="a run whose history gives the mean steps per iteration")
     p.add_argument("--out", default="benchmarks/results.json")
-    p.add_argument("--no-peer", action="store_true", help="skip the tf.function peer")
+    p.add_argument("--no-peer", action="store_true", help="skip the Keras 3 peer")
     p.add_argument("--tensorboard-blocks", type=int, default=0, metavar="N",
                    help="also time training with and without the TensorBoard log, N interleaved blocks of 20 "
                         "iterations each (default 0: skip)")
@@ -188,11 +189,11 @@ def main(argv: list[str] | None = None) -> dict:
                 "ours, bf16 (opt-in)": cgan.GANGraph(settings.replace(precision="bf16")),
                 "ours, bf16 + 16-bit masks (opt-in)": cgan.GANGraph(settings.replace(precision="bf16",
                                                                                       dropout_mask_bits=16))}
-    times = {name: {"d": [], "g": []} for name in [*variants, "tf.function peer"]}
+    times = {name: {"d": [], "g": []} for name in [*variants, "Keras 3 (cgan.keras3)"]}
 
     peer = None
     if not args.no_peer:
-        peer = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "peer_tf_function.py"),
+        peer = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "peer_keras3.py"),
                                  str(mnist_path()), str(args.batch_size)], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                 env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
@@ -213,13 +214,13 @@ def main(argv: list[str] | None = None) -> dict:
             peer.stdin.flush()
             got = json.loads(peer.stdout.readline())
             for key in "dg":
-                times["tf.function peer"][key] += got[key]
+                times["Keras 3 (cgan.keras3)"][key] += got[key]
     if peer is not None:
         peer.stdin.write("quit\n")
         peer.stdin.flush()
         peer.wait(timeout=60)
     else:
-        del times["tf.function peer"]
+        del times["Keras 3 (cgan.keras3)"]
 
     flops = step_flops(settings)
     peak = measure_peak(args.rounds)
@@ -228,8 +229,8 @@ def main(argv: list[str] | None = None) -> dict:
         for key in "dg":
             t[key]["gflops"] = flops[key] / t[key]["median_ms"] * 1e-6
             t[key]["fraction_of_matmul_peak"] = t[key]["gflops"] / peak["matmul_2048"]
-            if "tf.function peer" in steps:
-                t[key]["ratio_to_peer"] = t[key]["median_ms"] / steps["tf.function peer"][key]["median_ms"]
+            if "Keras 3 (cgan.keras3)" in steps:
+                t[key]["ratio_to_peer"] = t[key]["median_ms"] / steps["Keras 3 (cgan.keras3)"][key]["median_ms"]
 
     # snapshots and GIFs at the article's settings
     ours = variants["ours"]

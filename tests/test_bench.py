@@ -17,13 +17,13 @@ def test_benchmark_runs_and_writes_json(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(out.read_text())
     assert set(result["steps"]) == {"ours", "article layers", "ours, 16-bit dropout masks (opt-in)",
-                                    "ours, bf16 (opt-in)", "ours, bf16 + 16-bit masks (opt-in)", "tf.function peer"}
+                                    "ours, bf16 (opt-in)", "ours, bf16 + 16-bit masks (opt-in)", "Keras 3 (cgan.keras3)"}
     for variant in result["steps"].values():
         for key in "dg":
             assert variant[key]["n"] == 1 and variant[key]["median_ms"] > 0 and variant[key]["ratio_to_peer"] > 0
     assert result["model_gflop_per_step"]["d"] > 0 and result["peak_gflops"]["matmul_2048"] > 0
     assert result["gifs_frames_per_label"] == 2 and result["peak_rss_mib"] > 0
-    assert "tf.function peer" in proc.stdout and "peak resident memory" in proc.stdout
+    assert "Keras 3 (cgan.keras3)" in proc.stdout and "peak resident memory" in proc.stdout
     for key in "dg":  # the per-op profile: the step's ops by summed time
         top = result["profile"][key]["top"]
         assert len(top) == 15 and all(row["ms"] >= 0 and row["op"] for row in top)
