@@ -1,6 +1,8 @@
 """Every public entry point leaves the process's global state as it found it: Python's and numpy's
 random generators, TensorFlow's global seed, op determinism, eager mode and default graph, the v1
-Keras session, environment variables, warnings filters, logging levels and matplotlib's rcParams.
+Keras session, environment variables, warnings filters, logging levels, matplotlib's rcParams, and
+TensorFlow's optimizer options and thread pools (cgan.keras3 turns grappler's remapper off while
+its steps run).
 (Importing TensorFlow through cgan sets TF_CPP_MIN_LOG_LEVEL=1 when it was unset: the README names
 it; the snapshot is taken after that import.)"""
 import json
@@ -38,6 +40,9 @@ def state():
         "root log level": logging.root.level,
         "log levels": loggers,
         "rcParams": {k: repr(v) for k, v in matplotlib.rcParams.items()},
+        "tensorflow optimizer options": tf.config.optimizer.get_experimental_options(),
+        "tensorflow threads": (tf.config.threading.get_intra_op_parallelism_threads(),
+                               tf.config.threading.get_inter_op_parallelism_threads()),
     }
 
 def diff(before, after):
@@ -87,6 +92,13 @@ t = check("train (seeded)", lambda: cgan.train(tiny, os.path.join(TMP, "run"), p
 check("train (ema, unseeded)", lambda: cgan.train(tiny.replace(seed=None, ema_decay=0.9), os.path.join(TMP, "run2"),
                                                   progress=False, data=small))
 check("evaluation.snapshot_curves", lambda: cgan.evaluation.snapshot_curves(os.path.join(TMP, "run"), data=data))
+from cgan import keras3
+k3 = check("keras3.KerasGAN(seed)", lambda: keras3.KerasGAN(tiny.replace(idiom="keras3")))
+check("KerasGAN.step_d, step_g", lambda: (k3.step_d(small.x_train[:16], small.y_train_cat[:16], np.zeros((16, 2), "float32")),
+                                          k3.step_g(small.x_train[:16], small.y_train_cat[:16], np.zeros((16, 2), "float32"))))
+check("KerasGAN.generate", lambda: k3.generate(np.zeros((3, 2)), [1, 2, 3]))
+check("train (keras3, seeded)", lambda: cgan.train(tiny.replace(idiom="keras3"), os.path.join(TMP, "run3"),
+                                                   progress=False, data=small).close())
 print("RESULT " + json.dumps(calls))
 '''
 
