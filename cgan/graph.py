@@ -323,8 +323,6 @@ def write_generator(path: str | os.PathLike, values: list[np.ndarray], settings:
     return write_weights(path, values, "settings", settings.to_dict(), groups)
 
 
-
-
 def load_generator(kind: str = "cgan", path: str | os.PathLike | None = None,
                    averaged: bool | float = False) -> GANGraph:
     """A trained generator: by default the one shipped with the package, trained by

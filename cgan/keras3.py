@@ -18,7 +18,8 @@ larger. :class:`ArticleRMSprop` starts it at 1 with epsilon 1e-10, as
 steps of both against each other). :class:`KerasGAN` has :class:`cgan.GANGraph`'s step and
 drawing methods, so :class:`cgan.Trainer`, the run folder, the manifolds and the study use it
 as they use the graph (``Settings(idiom="keras3")``). Its generator's weights are the TF1
-generator's, in the same order, so ``generator.npz`` loads in either.
+generator's, in the same order, so its ``generator.npz`` loads into the TF1 graph
+(``cgan.load_generator(path=...)``).
 """
 from __future__ import annotations
 
@@ -44,9 +45,17 @@ STATE_FILE = "keras3.npz"  # a checkpoint's networks and optimizer slots (KerasG
 
 
 # -- the models ----------------------------------------------------------------------------
+def _seeds(seeds, n: int) -> list:
+    if not isinstance(seeds, (tuple, list)) or len(seeds) != n or not all(
+            s is None or (isinstance(s, int) and not isinstance(s, bool)) for s in seeds):
+        raise ValueError(f"seeds must be {n} integers or None (one a Dropout layer), got {seeds!r}")
+    return list(seeds)
+
+
 def build_generator(settings: Settings = Settings(), seeds=(None, None, None)) -> keras.Model:
     """G(z, label) -> image, (None, 28, 28, 1) in [0, 1]: the article's layers (labels left
     out for the plain GAN). ``seeds``: the three Dropout layers' seeds."""
+    seeds = _seeds(seeds, 3)
     rate = settings.dropout_rate
     z = keras.Input((settings.latent_dim,), name="z")
     lbl = keras.Input((settings.num_classes,), name="labels")
@@ -75,6 +84,7 @@ def add_units_to_conv2d(conv2, units):
 def build_discriminator(settings: Settings = Settings(), seeds=(None, None)) -> keras.Model:
     """D(image, label) -> the probability that the image is real, (None, 1): the article's
     layers (labels left out for the plain GAN). ``seeds``: the two Dropout layers' seeds."""
+    seeds = _seeds(seeds, 2)
     rate = settings.dropout_rate
     img = keras.Input((28, 28, 1), name="image")
     lbl = keras.Input((settings.num_classes,), name="labels")
@@ -101,11 +111,13 @@ class ArticleRMSprop(keras.optimizers.RMSprop):
         super().__init__(learning_rate, rho=0.9, momentum=0.0, epsilon=1e-10, centered=False, **kwargs)
 
     def build(self, var_list):
+        # RMSprop.build with the mean squares made with ones as their initial value (an assign after
+        # RMSprop.build would be lost where the optimizer is built lazily inside a tf.function)
         if self.built:
             return
-        super().build(var_list)
-        for velocity in self._velocities:  # RMSprop's mean squares; TF1 started them at ones
-            velocity.assign(keras.ops.ones_like(velocity))
+        keras.optimizers.Optimizer.build(self, var_list)
+        self._velocities = self.add_optimizer_variables(var_list, "velocity", initializer="ones")
+        self._momentums, self._average_gradients = [], []
 
 
 # -- the losses ----------------------------------------------------------------------------
@@ -131,6 +143,9 @@ def train_step(generator, discriminator, model, optimizer, loss: str, training: 
     """One update of ``model``'s weights down ``loss`` ("L_dis" or "L_gen") by ``optimizer``,
     as a ``tf.function`` of ``(image, labels, z)`` that returns the four losses as computed
     before the update (the TF1 step's ``sess.run([L_dis, ..., train_op])``)."""
+    if loss not in ("L_dis", "L_gen"):
+        raise ValueError(f"loss={loss!r} is invalid; accepted: 'L_dis' (the discriminator's) or 'L_gen'")
+
     @tf.function
     def step(image, labels, z):
         with tf.GradientTape() as tape:
@@ -163,6 +178,7 @@ def remapper_off() -> Iterator[None]:
 def use_threads(threads: int) -> None:
     """Run TensorFlow's ops on ``threads`` threads: its thread pools are the process's, and can be
     set only before TensorFlow's first op; after that, a warning says they stay as they are."""
+    checks.integer("threads", threads, 1)
     pools = tf.config.threading
     if (pools.get_intra_op_parallelism_threads(), pools.get_inter_op_parallelism_threads()) == (threads, threads):
         return
@@ -177,7 +193,8 @@ def use_threads(threads: int) -> None:
 
 # -- the whole GAN, with GANGraph's interface ----------------------------------------------
 class KerasGAN:
-    """Both models, both optimizers and both steps; :class:`cgan.GANGraph`'s interface:
+    """Both models, both optimizers and both steps, for ``settings`` with ``idiom="keras3"``;
+    :class:`cgan.GANGraph`'s step and drawing methods:
     ``step_d`` / ``step_g`` (one update, dropout on; return L_dis, keep the terms in
     ``last_terms``), ``generate`` (dropout off), the generator's ``weights``, and
     ``save`` / ``restore`` of everything a checkpoint holds. With ``settings.seed`` the weights
@@ -185,6 +202,9 @@ class KerasGAN:
     (:func:`use_threads`)."""
 
     def __init__(self, settings: Settings = Settings()):
+        if not isinstance(settings, Settings) or settings.idiom != "keras3":
+            raise ValueError("KerasGAN trains cgan.Settings with idiom='keras3' (settings.replace(idiom='keras3')), "
+                             f"got {settings!r}"[:300])
         self.settings = settings
         self.last_terms: dict[str, float] = {}
         if settings.threads:
@@ -242,7 +262,7 @@ class KerasGAN:
     # -- checkpoints -----------------------------------------------------------------------
     def _variables(self) -> list:
         """Everything a checkpoint holds: both models' variables (with the dropout layers'
-        seed states) and both optimizers' (step counts and mean squares)."""
+        seed states) and both optimizers' (step counts, learning rates and mean squares)."""
         return [*self.generator.variables, *self.discrim.variables,
                 *self.optimizer_gen.variables, *self.optimizer_dis.variables]
 
@@ -259,8 +279,14 @@ class KerasGAN:
         variables = self._variables()
         with np.load(Path(folder) / STATE_FILE) as npz:
             values = [npz[f"{i:04d}"] for i in range(len(npz.files))]
-        if [v.shape for v in values] != [tuple(v.shape) for v in variables]:
-            raise ValueError(f"{Path(folder) / STATE_FILE} holds variables of other shapes than this KerasGAN's")
+        expected = [(tuple(v.shape), np.dtype(v.dtype).str) for v in variables]
+        held = [(v.shape, v.dtype.str) for v in values]
+        if held != expected:
+            i = next((i for i, (h, e) in enumerate(zip(held, expected)) if h != e), min(len(held), len(expected)))
+            first = (f"variable {i} is {held[i]} (shape, type), expected {expected[i]}"
+                     if i < min(len(held), len(expected)) else "the rest match")
+            raise ValueError(f"{Path(folder) / STATE_FILE} holds {len(held)} variables, this KerasGAN has "
+                             f"{len(expected)}; {first}: a checkpoint of other settings")
         for variable, value in zip(variables, values):
             variable.assign(value)
 

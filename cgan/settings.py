@@ -89,7 +89,8 @@ class Settings:
     # round(rate * 65536) / 65536, 0.3000031 for 0.3); 32: one float32 uniform a unit, as Keras.
     dropout_mask_bits: int = 32
     # The code that trains (not in the article): "tf1", the article's TF1 graph (cgan.graph), or "keras3",
-    # the same algorithm in today's Keras 3 (cgan.keras3: plain Keras layers in fp32, its own dropout masks).
+    # the same algorithm in today's Keras 3 (cgan.keras3: plain Keras layers in fp32, Keras's own dropout masks;
+    # fused_upsampling and fast_stride2_grad, rewrites of the TF1 graph's layers, do not apply to it).
     idiom: str = "tf1"
 
     # Beyond the article, off by default: an exponential moving average of G's weights (cgan.averaging),

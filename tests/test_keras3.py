@@ -41,20 +41,29 @@ def all_weights(gan) -> list[np.ndarray]:
 
 def update_error(tf1: GANGraph, k3: KerasGAN, start: list[np.ndarray]) -> float:
     """How far the Keras 3 code's weight updates since ``start`` are from the TF1 graph's: the
-    largest difference in any array, over the largest TF1 update in that array."""
-    return max(float(np.max(np.abs((b - s) - (a - s))) / np.max(np.abs(a - s)))
-               for a, b, s in zip(all_weights(tf1), all_weights(k3), start) if np.any(a != s))
+    largest difference in any array, over the largest TF1 update in that array (an array that
+    only one of them changed counts as infinitely far)."""
+    errors = []
+    for a, b, s in zip(all_weights(tf1), all_weights(k3), start):
+        moved = np.max(np.abs(a - s))
+        if moved == 0:
+            errors.append(0.0 if np.array_equal(b, s) else np.inf)
+        else:
+            errors.append(float(np.max(np.abs(b - a)) / moved))
+    return max(errors)
 
 
 @pytest.mark.parametrize("conditional", [True, False])
 def test_keras3_steps_are_the_tf1_graphs_steps(small_data, conditional):
     """With the same initial weights, batches and z, and dropout off (rate 0), 8 steps of the
-    Keras 3 code and of the TF1 graph give the same losses (to 1e-5), and updates of every weight
-    array that agree to 1% of that array's largest update (measured: up to 0.4%, in the generator,
-    whose gradients pass through the discriminator; Keras 3's stock RMSprop is off by more than
-    100%, below). Learning rates of 1e-2, so that the updates stand well above float32's rounding
-    of the weights."""
-    settings = Settings(seed=3, batch_size=32, dropout_rate=0.0, conditional=conditional, lr_gen=1e-2, lr_dis=1e-2)
+    Keras 3 code and of the TF1 graph with the article's plain layers give the same losses (to 1e-5),
+    and updates of every weight array that agree to 0.5% of that array's largest update (float
+    rounding, grown over the steps: the TF1 graph's default exact rewrites differ from its plain
+    layers by as much; Keras 3's stock RMSprop is off by more than 100%, below). Learning rates of
+    1e-2 (G) and 3e-3 (D), unequal so that swapping them shows, and large so that the updates stand
+    well above float32's rounding of the weights."""
+    settings = Settings(seed=3, batch_size=32, dropout_rate=0.0, conditional=conditional, lr_gen=1e-2, lr_dis=3e-3,
+                        fused_upsampling=False, fast_stride2_grad=False)
     tf1, k3 = GANGraph(settings), KerasGAN(settings.replace(idiom="keras3"))
     try:
         copy_weights(tf1, k3)
@@ -62,7 +71,7 @@ def test_keras3_steps_are_the_tf1_graphs_steps(small_data, conditional):
         losses_tf1, losses_k3 = run_steps(tf1, small_data, 8), run_steps(k3, small_data, 8)
         np.testing.assert_allclose(losses_k3, losses_tf1, rtol=1e-5)
         assert tf1.last_terms == pytest.approx(k3.last_terms, rel=1e-5)
-        assert update_error(tf1, k3, start) < 1e-2
+        assert update_error(tf1, k3, start) < 5e-3
     finally:
         tf1.close()
 
@@ -70,7 +79,7 @@ def test_keras3_steps_are_the_tf1_graphs_steps(small_data, conditional):
 def test_stock_keras3_rmsprop_is_not_the_articles(small_data):
     """Why ArticleRMSprop exists: Keras 3's own RMSprop (mean square from 0, epsilon 1e-7) takes
     other steps than TF1's RMSPropOptimizer: its updates are off by far more than the tolerance above."""
-    settings = Settings(seed=3, batch_size=32, dropout_rate=0.0, lr_gen=1e-2, lr_dis=1e-2)
+    settings = Settings(seed=3, batch_size=32, dropout_rate=0.0, lr_gen=1e-2, lr_dis=3e-3)
     tf1, k3 = GANGraph(settings), KerasGAN(settings.replace(idiom="keras3"))
     try:
         stock = keras3.keras.optimizers.RMSprop(settings.lr_dis)
@@ -84,14 +93,69 @@ def test_stock_keras3_rmsprop_is_not_the_articles(small_data):
         tf1.close()
 
 
-def test_article_rmsprop_is_tf1s_update():
-    """One update by hand: TF1's RMSProp starts the mean square at 1, with epsilon 1e-10."""
+@pytest.mark.parametrize("lazily", [False, True], ids=["eagerly", "inside a tf.function"])
+def test_article_rmsprop_is_tf1s_update(lazily):
+    """Two updates by hand: TF1's RMSProp starts the mean square at 1, with epsilon 1e-10, whether
+    the optimizer is built eagerly or on its first apply_gradients inside a tf.function."""
+    tf = keras3.tf
     variable = keras3.keras.Variable(np.array([1.0, -2.0], "float32"))
     optimizer = keras3.ArticleRMSprop(0.1)
     grad = np.array([0.5, -3.0], "float32")
-    optimizer.apply_gradients([(keras3.tf.constant(grad), variable)])
-    ms = 0.9 * 1.0 + 0.1 * grad ** 2
-    np.testing.assert_allclose(np.asarray(variable), [1.0, -2.0] - 0.1 * grad / np.sqrt(ms + 1e-10), rtol=1e-6)
+
+    def apply():
+        optimizer.apply_gradients([(tf.constant(grad), variable)])
+    step = tf.function(apply) if lazily else apply
+    expected, ms = np.array([1.0, -2.0]), np.ones(2)
+    for _ in range(2):
+        step()
+        ms = 0.9 * ms + 0.1 * grad.astype("float64") ** 2
+        expected = expected - 0.1 * grad / np.sqrt(ms + 1e-10)
+        np.testing.assert_allclose(np.asarray(variable), expected, rtol=1e-6)
+
+
+def _layer_specs(model) -> list[tuple]:
+    """A model's computing layers in order, with what decides their math (InputLayers and the
+    shape-only Reshape / RepeatVector / Concatenate / Flatten left out)."""
+    out = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind in ("InputLayer", "Reshape", "RepeatVector", "Concatenate", "Flatten"):
+            continue
+        c = layer.get_config()
+        slope = c.get("negative_slope", c.get("alpha"))
+        out.append((kind, c.get("filters", c.get("units")), tuple(c.get("kernel_size", ())), tuple(c.get("strides", ())),
+                    c.get("padding"), c.get("activation"), c.get("rate"), tuple(c.get("size", ())),
+                    None if slope is None else round(float(slope), 6), tuple(c.get("pool_size", ()))))
+    return out
+
+
+@pytest.mark.parametrize("conditional", [True, False])
+def test_keras3_models_have_the_articles_layers_in_order(conditional):
+    """Layer by layer (kind, sizes, strides, padding, activation, dropout rate, upsampling, slope,
+    pooling), the Keras 3 models are the TF1 graph's models with the article's plain layers."""
+    settings = Settings(conditional=conditional, fused_upsampling=False, fast_stride2_grad=False)
+    tf1, k3 = GANGraph(settings), KerasGAN(settings.replace(idiom="keras3"))
+    try:
+        for old, new in ((tf1.generator, k3.generator), (tf1.discrim, k3.discrim)):
+            assert _layer_specs(new) == _layer_specs(old)
+            assert len(_layer_specs(new)) >= 7
+    finally:
+        tf1.close()
+
+
+def test_keras3_refuses_what_it_cannot_train(tmp_path):
+    with pytest.raises(ValueError, match="idiom='keras3'"):
+        KerasGAN(Settings())
+    with pytest.raises(ValueError, match="loss='L_x' is invalid"):
+        keras3.train_step(None, None, None, None, "L_x")
+    with pytest.raises(ValueError, match="seeds must be 3 integers or None"):
+        keras3.build_generator(Settings(), seeds=(1, 2))
+    gan = KerasGAN(Settings(idiom="keras3", seed=1))
+    gan.save(tmp_path)
+    other = KerasGAN(Settings(idiom="keras3", seed=1, conditional=False))
+    with pytest.raises(ValueError, match=r"holds 37 variables, this KerasGAN has 37; variable 0 is \(\(12, 3136\), '<f4'\) .*expected \(\(2, 3136\)"):
+        other.restore(tmp_path)
+
 
 
 def test_keras3_training_resumes_exactly_and_its_generator_loads_in_the_tf1_graph(tmp_path, small_data):
@@ -125,6 +189,8 @@ def test_keras3_settings_are_checked():
         Settings(idiom="keras2")
     with pytest.raises(ValueError, match="'fp32' with idiom='keras3'"):
         Settings(idiom="keras3", precision="bf16")
+    with pytest.raises(ValueError, match="32 with idiom='keras3'"):
+        Settings(idiom="keras3", dropout_mask_bits=16)
 
 
 def test_keras3_leaves_tensorflows_optimizer_options_as_they_were(small_data):
