@@ -219,3 +219,23 @@ def test_idiom_table_sets_two_studies_side_by_side():
     assert "| seeds judged (of those trained) | 5 | 3 of 5 |" in table
     with pytest.raises(ValueError, match="keras3 must be a seed study's report"):
         reproduction.idiom_table(tf1, {"seeds": []})
+
+
+def test_the_keras3_studys_readme_sets_it_beside_the_tf1_study():
+    """figs/study-keras3/README.md quotes cgan.reproduction.idiom_table of the two committed studies."""
+    import json
+    from pathlib import Path
+
+    from cgan import reproduction
+
+    figs = Path(__file__).resolve().parent.parent / "figs"
+    readme = (figs / "study-keras3" / "README.md").read_text()
+    start = ("<!-- idiom table: cgan.reproduction.idiom_table(figs/study/study.json, "
+             "figs/study-keras3/study.json) -->\n")
+    quoted = readme[readme.index(start) + len(start):readme.index("<!-- end of the idiom table -->")]
+    studies = [json.loads((figs / name / "study.json").read_text()) for name in ("study", "study-keras3")]
+    assert quoted == reproduction.idiom_table(*studies)
+    report = studies[1]
+    assert {e["settings"]["idiom"] for e in report["evaluations"]} == {"keras3"}
+    assert sorted(e["seed"] for e in report["evaluations"]) == [2017, 2018, 2019]
+    assert all(e["iterations"] == 5000 for e in report["evaluations"]) and not report.get("diverged")

@@ -185,11 +185,11 @@ def test_the_quote_keeps_the_kinds_asked_for():
         study_tables.quote(cgan_study, kinds=["gan"])
 
 
-STUDIES = [name for name in ("study", "study-figure-time") if (ROOT / "figs" / name / "study.json").is_file()]
+STUDIES = [name for name in ("study", "study-figure-time", "study-keras3") if (ROOT / "figs" / name / "study.json").is_file()]
 
 
-def test_both_committed_studies_are_there_under_their_names():
-    assert STUDIES == ["study", "study-figure-time"]
+def test_the_committed_studies_are_there_under_their_names():
+    assert STUDIES == ["study", "study-figure-time", "study-keras3"]
     assert not (ROOT / "figs" / "study-published").exists()  # renamed on 2026-12-05
 
 
