@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "cgan_gan_tensorflow.ipynb"
+COMPANION = ROOT / "notebooks" / "cgan_keras3.ipynb"
 TOKEN = "cgan-browser-test"
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in the active tab (JupyterLab keeps others open)
 SLIDERS = {"cells": [{"cell_type": "code", "execution_count": None, "id": "sliders", "metadata": {}, "outputs": [],
@@ -47,6 +48,7 @@ def site(tmp_path_factory):
     root = tmp / "root"
     (root / "notebooks").mkdir(parents=True)
     shutil.copy2(NOTEBOOK, root / "notebooks" / NOTEBOOK.name)
+    shutil.copy2(COMPANION, root / "notebooks" / COMPANION.name)
     shutil.copytree(ROOT / "figs", root / "figs")
     (root / "sliders.ipynb").write_text(json.dumps(SLIDERS))
     settings = tmp / "lab-settings" / "@jupyterlab" / "notebook-extension"
@@ -172,3 +174,27 @@ def test_static_html_shows_the_sliders_picture_and_every_image(site, tmp_path):
         assert len(shown) == 1 and shown[0] > 100, "the static picture stands where the sliders are"
     finally:
         screenshot(driver, tmp_path / "static-html.png")
+
+
+def test_committed_companion_renders_with_every_image(site, tmp_path):
+    """The Keras 3 companion's record in JupyterLab: every cell, its pictures (the last snapshot
+    shown while training, the ten manifolds) loaded and none broken, no error output."""
+    driver, base, _, _ = site
+    driver.get(f"{base}/lab/tree/notebooks/{COMPANION.name}?token={TOKEN}")
+    cells = len(json.loads(COMPANION.read_text())["cells"])
+    try:
+        wait("every cell of the companion", lambda: len(driver.find_elements(
+            "css selector", f"{PANEL} .jp-Notebook .jp-Cell")) >= cells)
+        selector = f"{PANEL} .jp-OutputArea img"
+        wait("the outputs' images", lambda: driver.execute_script(ALL_IMAGES_LOADED, selector)["count"] >= 2)
+        state = wait("the images to load", lambda: (lambda s: s if s["pending"] == 0 else None)(
+            driver.execute_script(ALL_IMAGES_LOADED, selector)), timeout=60)
+        assert state["broken"] == [], state
+        text = driver.find_element("css selector", PANEL).text
+        assert "tf.GradientTape()" in text and "TF1 graph (the article's code)" in text  # the step's source; the study table
+        errors = driver.find_elements("css selector", f"{PANEL} .jp-OutputArea-output[data-mime-type="
+                                                      "'application/vnd.jupyter.stderr'], .jp-RenderedText"
+                                                      "[data-mime-type='application/vnd.jupyter.stderr']")
+        assert errors == []
+    finally:
+        screenshot(driver, tmp_path / "companion-notebook.png")
