@@ -18,7 +18,7 @@ import tf_keras
 from PIL import Image
 
 import cgan
-from cgan import statefile, study_report
+from cgan import statefile, study_report, sweep_report
 from cgan.cli import main
 from conftest import TINY, TINY_ARGS
 
@@ -249,6 +249,33 @@ def test_committed_notebook_holds_a_full_run_whose_manifolds_are_figs():
                     for o in quoting["outputs"] if "text/markdown" in o.get("data", {}))
     study = json.loads((ROOT / "figs" / "study" / "study.json").read_text())
     assert shown == study_report.quote(study, kinds=["cgan"])
+    # the closing shows the committed stability map's table, and links the Keras 3 companion
+    mapping = next(c for c in code if "sweep_report.markdown" in "".join(c["source"]))
+    shown = "".join("".join(o["data"]["text/markdown"])
+                    for o in mapping["outputs"] if "text/markdown" in o.get("data", {}))
+    stability = json.loads((ROOT / "figs" / "stability" / "stability.json").read_text())
+    assert shown == sweep_report.markdown(stability)
+    prose = " ".join(" ".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split()
+    prose = " ".join(prose)
+    cells = {(c["cell"]["lr_dis"], c["cell"]["k_step"]): c for c in stability["cells"]}
+    printed, published = cells[(1e-4, 5)], cells[(1e-3, 10)]
+    assert printed["presets"] == ["printed"] and published["presets"] == ["figure-time"]
+    percent = lambda cell: "–".join(str(round(100 * x)) for x in cell["wilson95"]) + "%"  # noqa: E731
+    assert printed["diverged"] == 0 and cells[(1e-4, 10)]["diverged"] == 0
+    assert f"none of {printed['seeds']} seeds diverged there (95% Wilson interval {percent(printed)})" in prose
+    assert f"{published['diverged']} of {published['seeds']} diverged ({percent(published)})" in prose
+    first = dict(zip(published["diverged_seeds"], published["stalled_from"]))
+    assert first == {2019: 84, 2020: 84, 2024: 83}
+    assert "seeds 2019 and 2020 with the discriminator winning from iteration 84" in prose
+    assert "seed 2024 (not in that study) from 83" in prose
+    for lr in (1e-4, 1e-3):
+        runs = [cells[(lr, k)] for k in (5, 10)]
+        assert (f"{sum(c['diverged'] for c in runs)} of {sum(c['seeds'] for c in runs)}"
+                f"{' runs diverged' if lr == 1e-4 else ''} at `lr_dis = {lr:.0e}`".replace("e-0", "e-")) in prose
+    fates = {lr: [set(cells[(lr, k)]["diverged_seeds"]) for k in (5, 10)] for lr in (1e-4, 3e-4, 1e-3)}
+    assert [lr for lr, (a, b) in fates.items() if a != b] == [3e-4] and fates[3e-4][0] ^ fates[3e-4][1] == {2020}
+    assert "`k_step` changed the fate of one seed only, 2020 at `lr_dis = 3e-4`" in prose
+    assert "[cgan_keras3.ipynb](cgan_keras3.ipynb)" in prose
 
 
 def test_jupyter_opens_notebooks():
