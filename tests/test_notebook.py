@@ -33,12 +33,9 @@ def git(repo: Path, *args: str) -> str:
                           check=True, capture_output=True, text=True).stdout
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    """The notebook executed headless at tiny settings with a seed, in a copy of the checkout (its
-    tracked files, committed in a new git repository), with the default run and figs folders:
-    (output notebook, its run and figs folders, the copy, `git status` before the run)."""
-    tmp = tmp_path_factory.mktemp("notebook")
+def execute_in_a_copy(tmp: Path, notebook: str, parameters: dict) -> tuple[Path, Path, str]:
+    """Execute notebooks/<notebook> headless in a copy of the checkout (its tracked files, committed in
+    a new git repository under tmp): (output notebook, the copy, `git status` before the run)."""
     clone = tmp / "clone"
     for name in git(ROOT, "ls-files", "-z").split("\0"):
         if name and (ROOT / name).is_file():
@@ -49,8 +46,17 @@ def executed(tmp_path_factory):
     git(clone, "commit", "-q", "-m", "the checkout's tracked files")
     status_before = git(clone, "status", "--porcelain", "--untracked-files=all")
     out = tmp / "out.ipynb"  # the executed notebook goes outside the clone, as a frontend's save would not count
-    pm.execute_notebook(str(clone / "notebooks" / NOTEBOOK.name), str(out), cwd=str(clone / "notebooks"),
-                        kernel_name="python3", parameters=TINY_PARAMS, progress_bar=False)
+    pm.execute_notebook(str(clone / "notebooks" / notebook), str(out), cwd=str(clone / "notebooks"),
+                        kernel_name="python3", parameters=parameters, progress_bar=False)
+    return out, clone, status_before
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """The notebook executed headless at tiny settings with a seed, in a copy of the checkout, with
+    the default run and figs folders: (output notebook, its run and figs folders, the copy, `git status`
+    before the run)."""
+    out, clone, status_before = execute_in_a_copy(tmp_path_factory.mktemp("notebook"), NOTEBOOK.name, TINY_PARAMS)
     return out, clone / "runs" / "notebook", clone / "runs" / "notebook" / "figs", clone, status_before
 
 

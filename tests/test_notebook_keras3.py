@@ -3,7 +3,6 @@ over cgan.keras3 gives the same bits as ``cgan.train(Settings(idiom="keras3"))``
 cgan.keras3 uses tf.compat.v1."""
 import ast
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ from PIL import Image
 
 import cgan
 from cgan import statefile
-from test_notebook import git
+from test_notebook import execute_in_a_copy, git
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "cgan_keras3.ipynb"
@@ -26,19 +25,8 @@ def executed(tmp_path_factory):
     """The companion executed headless at tiny settings with a seed, in a copy of the checkout's
     tracked files, with the default run and figs folders: (output notebook, run folder, figs folder,
     the copy, `git status` before the run)."""
-    tmp = tmp_path_factory.mktemp("notebook-keras3")
-    clone = tmp / "clone"
-    for name in git(ROOT, "ls-files", "-z").split("\0"):
-        if name and (ROOT / name).is_file():
-            (clone / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, clone / name)
-    git(clone, "init", "-q")
-    git(clone, "add", "-A")
-    git(clone, "commit", "-q", "-m", "the checkout's tracked files")
-    status_before = git(clone, "status", "--porcelain", "--untracked-files=all")
-    out = tmp / "out.ipynb"
-    pm.execute_notebook(str(clone / "notebooks" / NOTEBOOK.name), str(out), cwd=str(clone / "notebooks"),
-                        kernel_name="python3", parameters=TINY_PARAMS, progress_bar=False)
+    out, clone, status_before = execute_in_a_copy(tmp_path_factory.mktemp("notebook-keras3"), NOTEBOOK.name,
+                                                  TINY_PARAMS)
     run = clone / "runs" / "notebook-keras3"
     return out, run, run / "figs", clone, status_before
 
