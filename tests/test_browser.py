@@ -85,25 +85,32 @@ def site(tmp_path_factory):
         server.wait(timeout=60)
 
 
+def render(driver, base, notebook: Path, panel: str, images: int) -> str:
+    """Open a committed notebook in JupyterLab and wait for every cell and for at least `images` output
+    images to load; none broken, no stderr output anywhere. Returns the selector of its output images."""
+    driver.get(f"{base}/lab/tree/notebooks/{notebook.name}?token={TOKEN}")
+    cells = len(json.loads(notebook.read_text())["cells"])
+    wait(f"every cell of {notebook.name}", lambda: len(driver.find_elements(
+        "css selector", f"{panel} .jp-Notebook .jp-Cell")) >= cells)
+    selector = f"{panel} .jp-OutputArea img"
+    wait("the outputs' images", lambda: driver.execute_script(ALL_IMAGES_LOADED, selector)["count"] >= images)
+    state = wait("the images to load", lambda: (lambda s: s if s["pending"] == 0 else None)(
+        driver.execute_script(ALL_IMAGES_LOADED, selector)), timeout=60)
+    assert state["broken"] == [], state
+    errors = driver.find_elements("css selector", ".jp-OutputArea-output[data-mime-type="
+                                                  "'application/vnd.jupyter.stderr'], .jp-RenderedText"
+                                                  "[data-mime-type='application/vnd.jupyter.stderr']")
+    assert errors == []
+    return selector
+
+
 def test_committed_notebook_renders_with_every_image(site, tmp_path):
     driver, base, _, _ = site
-    driver.get(f"{base}/lab/tree/notebooks/{NOTEBOOK.name}?token={TOKEN}")
-    cells = len(json.loads(NOTEBOOK.read_text())["cells"])
     try:
-        wait("every cell of the notebook", lambda: len(driver.find_elements(
-            "css selector", ".jp-NotebookPanel .jp-Notebook .jp-Cell")) >= cells)
-        selector = ".jp-NotebookPanel .jp-OutputArea img"
-        wait("the outputs' images", lambda: driver.execute_script(ALL_IMAGES_LOADED, selector)["count"] >= 25)
-        state = wait("the images to load", lambda: (lambda s: s if s["pending"] == 0 else None)(
-            driver.execute_script(ALL_IMAGES_LOADED, selector)), timeout=60)
-        assert state["broken"] == [], state
+        selector = render(driver, base, NOTEBOOK, ".jp-NotebookPanel", images=25)
         gifs = driver.execute_script("return Array.from(document.querySelectorAll(arguments[0]))"
                                      ".filter(i => i.src.includes('.gif')).map(i => i.naturalWidth)", selector)
         assert len(gifs) == 11 and min(gifs) > 0  # the ten training GIFs and the latent walk, linked from figs/
-        errors = driver.find_elements("css selector", ".jp-OutputArea-output[data-mime-type="
-                                                      "'application/vnd.jupyter.stderr'], .jp-RenderedText"
-                                                      "[data-mime-type='application/vnd.jupyter.stderr']")
-        assert errors == []
     finally:
         screenshot(driver, tmp_path / "committed-notebook.png")
 
@@ -180,21 +187,9 @@ def test_committed_companion_renders_with_every_image(site, tmp_path):
     """The Keras 3 companion's record in JupyterLab: every cell, its pictures (the last snapshot
     shown while training, the ten manifolds) loaded and none broken, no error output."""
     driver, base, _, _ = site
-    driver.get(f"{base}/lab/tree/notebooks/{COMPANION.name}?token={TOKEN}")
-    cells = len(json.loads(COMPANION.read_text())["cells"])
     try:
-        wait("every cell of the companion", lambda: len(driver.find_elements(
-            "css selector", f"{PANEL} .jp-Notebook .jp-Cell")) >= cells)
-        selector = f"{PANEL} .jp-OutputArea img"
-        wait("the outputs' images", lambda: driver.execute_script(ALL_IMAGES_LOADED, selector)["count"] >= 2)
-        state = wait("the images to load", lambda: (lambda s: s if s["pending"] == 0 else None)(
-            driver.execute_script(ALL_IMAGES_LOADED, selector)), timeout=60)
-        assert state["broken"] == [], state
+        render(driver, base, COMPANION, PANEL, images=2)
         text = driver.find_element("css selector", PANEL).text
         assert "tf.GradientTape()" in text and "TF1 graph (the article's code)" in text  # the step's source; the study table
-        errors = driver.find_elements("css selector", f"{PANEL} .jp-OutputArea-output[data-mime-type="
-                                                      "'application/vnd.jupyter.stderr'], .jp-RenderedText"
-                                                      "[data-mime-type='application/vnd.jupyter.stderr']")
-        assert errors == []
     finally:
         screenshot(driver, tmp_path / "companion-notebook.png")
